@@ -1,0 +1,630 @@
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include <maestro/config_file.hpp>
+#include <maestro/core/input_error.hpp>
+
+namespace maestro {
+namespace {
+
+namespace json = boost::json;
+
+/// A problem found in the document, before the origin is prefixed. `path` is
+/// the dotted key (empty when the message names it itself).
+struct problem {
+  std::string path;
+  std::string what;
+};
+
+/// The largest duration accepted, in seconds (about 31 years). Anything larger
+/// would overflow `std::chrono::nanoseconds` when the engine converts it.
+constexpr double max_seconds = 1e9;
+
+/// `key` as a message shows it: control characters are escaped, so that the
+/// message stays on one line, and the empty key is shown as `""`.
+std::string printable(std::string_view key) {
+  if (key.empty()) {
+    return "\"\"";
+  }
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string out;
+  for (const char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20U || byte == 0x7fU) {
+      out += "\\x";
+      out += hex[byte >> 4U];
+      out += hex[byte & 0xfU];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  return parent.empty() ? printable(key) : parent + '.' + printable(key);
+}
+
+std::string element_path(const std::string& parent, std::size_t index) {
+  return parent + '[' + std::to_string(index) + ']';
+}
+
+/// The value as a message shows it after "got": JSON text for scalars,
+/// shortened when long.
+std::string describe(const json::value& v) {
+  constexpr std::size_t max_length = 40;
+  std::string text;
+  switch (v.kind()) {
+    case json::kind::array:
+      return v.as_array().empty() ? "[]" : "an array";
+    case json::kind::object:
+      return v.as_object().empty() ? "{}" : "an object";
+    case json::kind::double_: {
+      // Boost.JSON would print 4.5 as 4.5E0; print the shortest form instead.
+      std::array<char, 32> buf{};
+      const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
+      text.assign(buf.data(), result.ptr);
+      break;
+    }
+    default:
+      text = json::serialize(v);
+      break;
+  }
+  if (text.size() > max_length) {
+    text.resize(max_length);
+    text += "...";
+  }
+  return text;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& expected, const json::value& v) {
+  throw problem{path, "expected " + expected + ", got " + describe(v)};
+}
+
+// Scalar readers. Each takes the value and its key path, and returns the
+// converted value or throws a `problem` naming the key.
+
+std::string read_string(const json::value& v, const std::string& path) {
+  if (!v.is_string()) {
+    fail(path, "a string", v);
+  }
+  const json::string& s = v.get_string();
+  // Strings become paths, argv elements and environment entries, none of
+  // which can hold a NUL.
+  if (std::find(s.begin(), s.end(), '\0') != s.end()) {
+    throw problem{path, "must not contain a NUL character"};
+  }
+  return std::string(s);
+}
+
+std::string read_non_empty_string(const json::value& v, const std::string& path) {
+  if (!v.is_string() || v.get_string().empty()) {
+    fail(path, "a non-empty string", v);
+  }
+  return read_string(v, path);
+}
+
+bool read_bool(const json::value& v, const std::string& path) {
+  if (!v.is_bool()) {
+    fail(path, "true or false", v);
+  }
+  return v.get_bool();
+}
+
+/// The value as an integer when it is one: a JSON integer, or a number with
+/// an integral value such as 4.0. Values beyond int64 are clamped to it.
+std::optional<std::int64_t> as_integer(const json::value& v) {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  switch (v.kind()) {
+    case json::kind::int64:
+      return v.get_int64();
+    case json::kind::uint64:
+      return v.get_uint64() > static_cast<std::uint64_t>(max)
+                 ? max
+                 : static_cast<std::int64_t>(v.get_uint64());
+    case json::kind::double_: {
+      const double d = v.get_double();
+      if (!std::isfinite(d) || std::trunc(d) != d) {
+        return std::nullopt;
+      }
+      if (d >= static_cast<double>(max)) {
+        return max;
+      }
+      if (d <= static_cast<double>(min)) {
+        return min;
+      }
+      return static_cast<std::int64_t>(d);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+int read_int_at_least(const json::value& v, const std::string& path, int min,
+                      const std::string& expected) {
+  constexpr int max = std::numeric_limits<int>::max();
+  const std::optional<std::int64_t> n = as_integer(v);
+  if (!n || *n < min) {
+    fail(path, expected, v);
+  }
+  if (*n > max) {
+    fail(path, expected + " no greater than " + std::to_string(max), v);
+  }
+  return static_cast<int>(*n);
+}
+
+int read_positive_int(const json::value& v, const std::string& path) {
+  return read_int_at_least(v, path, 1, "a positive integer");
+}
+
+int read_count(const json::value& v, const std::string& path) {
+  return read_int_at_least(v, path, 0, "an integer >= 0");
+}
+
+double read_seconds(const json::value& v, const std::string& path) {
+  if (!v.is_number()) {
+    fail(path, "a number >= 0", v);
+  }
+  const double d = v.to_number<double>();
+  if (!std::isfinite(d) || d < 0) {
+    fail(path, "a number >= 0", v);
+  }
+  if (d > max_seconds) {
+    fail(path, "a number of seconds no greater than 1e9", v);
+  }
+  return d;
+}
+
+core::stdin_source read_stdin(const json::value& v, const std::string& path) {
+  if (v.is_string() && v.get_string() == "null") {
+    return core::stdin_source::null_device;
+  }
+  if (v.is_string() && v.get_string() == "prompt") {
+    return core::stdin_source::prompt;
+  }
+  fail(path, R"("null" or "prompt")", v);
+}
+
+core::launcher_kind read_launcher_kind(const json::value& v, const std::string& path) {
+  if (v.is_string() && v.get_string() == "local") {
+    return core::launcher_kind::local;
+  }
+  if (v.is_string() && v.get_string() == "slurm") {
+    return core::launcher_kind::slurm;
+  }
+  fail(path, R"("local" or "slurm")", v);
+}
+
+// Composite readers.
+
+const json::object& read_object_value(const json::value& v, const std::string& path) {
+  if (!v.is_object()) {
+    fail(path, "an object", v);
+  }
+  return v.get_object();
+}
+
+std::vector<std::string> read_string_array(const json::value& v, const std::string& path) {
+  if (!v.is_array()) {
+    fail(path, "an array of strings", v);
+  }
+  std::vector<std::string> out;
+  const json::array& items = v.get_array();
+  out.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out.push_back(read_string(items[i], element_path(path, i)));
+  }
+  return out;
+}
+
+/// A command line: a non-empty array of strings whose first element, the
+/// program, is not empty.
+std::vector<std::string> read_argv(const json::value& v, const std::string& path) {
+  if (!v.is_array() || v.get_array().empty()) {
+    fail(path, "a non-empty array of strings", v);
+  }
+  std::vector<std::string> argv = read_string_array(v, path);
+  if (argv.front().empty()) {
+    throw problem{element_path(path, 0), "the program name must not be empty"};
+  }
+  return argv;
+}
+
+/// `agent_defaults.command`: an argv, or `null` or `[]` for "no default
+/// command" (then every agent needs a command of its own).
+std::vector<std::string> read_optional_argv(const json::value& v, const std::string& path) {
+  if (v.is_null() || (v.is_array() && v.get_array().empty())) {
+    return {};
+  }
+  if (!v.is_array()) {
+    fail(path, "an array of strings or null", v);
+  }
+  return read_argv(v, path);
+}
+
+std::map<std::string, std::string> read_env(const json::value& v, const std::string& path) {
+  std::map<std::string, std::string> env;
+  for (const auto& [name, value] : read_object_value(v, path)) {
+    const std::string entry = child_path(path, name);
+    if (name.empty() || name.find('=') != json::string_view::npos ||
+        name.find('\0') != json::string_view::npos) {
+      throw problem{entry, "not a valid environment variable name"};
+    }
+    env[std::string(name)] = read_string(value, entry);
+  }
+  return env;
+}
+
+bool is_group_name(std::string_view name) {
+  // As in the `[P:Group-NAME]` marker: letters, digits, `_` and `-`.
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+std::map<std::string, int> read_group_limits(const json::value& v, const std::string& path) {
+  std::map<std::string, int> limits;
+  for (const auto& [name, value] : read_object_value(v, path)) {
+    const std::string entry = child_path(path, name);
+    if (!is_group_name(name)) {
+      throw problem{entry, "not a group name (letters, digits, _ and -)"};
+    }
+    limits[std::string(name)] = read_positive_int(value, entry);
+  }
+  return limits;
+}
+
+void check_agent_name(std::string_view name, const std::string& path) {
+  if (name.empty()) {
+    throw problem{path, "an agent name must not be empty"};
+  }
+  if (name.find('\0') != std::string_view::npos) {
+    throw problem{path, "must not contain a NUL character"};
+  }
+}
+
+std::optional<core::keyword_table> read_auto_detect(const json::value& v, const std::string& path) {
+  if (v.is_null()) {
+    return std::nullopt;
+  }
+  if (!v.is_object()) {
+    fail(path, "null or an object", v);
+  }
+  // Document order is kept: a tie in the keyword score goes to the agent
+  // listed first.
+  core::keyword_table table;
+  for (const auto& [agent, keywords] : v.get_object()) {
+    const std::string entry = child_path(path, agent);
+    check_agent_name(agent, entry);
+    std::vector<std::string> words = read_string_array(keywords, entry);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (words[i].empty()) {
+        throw problem{element_path(entry, i), "a keyword must not be empty"};
+      }
+    }
+    table.emplace_back(std::string(agent), std::move(words));
+  }
+  return table;
+}
+
+// Objects with a fixed set of keys are read through a table of fields: one
+// entry per key, naming the function that stores its value.
+
+template <class T>
+struct field {
+  std::string_view name;
+  void (*read)(const json::value& v, const std::string& path, T& out);
+};
+
+template <class>
+struct member_traits;
+
+template <class C, class M>
+struct member_traits<M C::*> {
+  using owner = C;
+};
+
+/// A field reader that stores `Read(value, path)` into `Member`.
+template <auto Member, auto Read>
+void assign(const json::value& v, const std::string& path,
+            typename member_traits<decltype(Member)>::owner& out) {
+  out.*Member = Read(v, path);
+}
+
+/// Reads the object `v` into `out`. Every key must be in `fields`, and keys
+/// are handled in document order, so the first problem in the file is the
+/// one reported.
+template <class T>
+void read_fields(const json::value& v, const std::string& path, std::span<const field<T>> fields,
+                 T& out) {
+  for (const auto& [key, value] : read_object_value(v, path)) {
+    const auto it = std::find_if(fields.begin(), fields.end(),
+                                 [&key = key](const field<T>& f) { return f.name == key; });
+    const std::string entry = child_path(path, key);
+    if (it == fields.end()) {
+      throw problem{"", "unknown key: " + entry};
+    }
+    it->read(value, entry, out);
+  }
+}
+
+using core::agent_config;
+using core::agent_defaults_config;
+using core::config;
+using core::launcher_config;
+using core::refresh_config;
+using core::test_config;
+
+constexpr std::array<field<agent_defaults_config>, 4> agent_defaults_fields{{
+    {"command", &assign<&agent_defaults_config::command, read_optional_argv>},
+    {"timeout_s", &assign<&agent_defaults_config::timeout_s, read_seconds>},
+    {"env", &assign<&agent_defaults_config::env, read_env>},
+    {"stdin", &assign<&agent_defaults_config::stdin_mode, read_stdin>},
+}};
+
+constexpr std::array<field<agent_config>, 5> agent_fields{{
+    {"command", &assign<&agent_config::command, read_argv>},
+    {"max_concurrent", &assign<&agent_config::max_concurrent, read_positive_int>},
+    {"timeout_s", &assign<&agent_config::timeout_s, read_seconds>},
+    {"env", &assign<&agent_config::env, read_env>},
+    {"stdin", &assign<&agent_config::stdin_mode, read_stdin>},
+}};
+
+constexpr std::array<field<refresh_config>, 3> refresh_fields{{
+    {"command", &assign<&refresh_config::command, read_argv>},
+    {"timeout_s", &assign<&refresh_config::timeout_s, read_seconds>},
+    {"required", &assign<&refresh_config::required, read_bool>},
+}};
+
+void read_test_command(const json::value& v, const std::string& path, test_config& out) {
+  if (v.is_string() && v.get_string() == "auto") {
+    out.kind = core::test_command_kind::auto_detect;
+    out.command.clear();
+  } else if (v.is_string() && v.get_string() == "none") {
+    out.kind = core::test_command_kind::none;
+    out.command.clear();
+  } else if (v.is_array() && !v.get_array().empty()) {
+    out.command = read_argv(v, path);
+    out.kind = core::test_command_kind::argv;
+  } else {
+    fail(path, R"(a non-empty array of strings, "auto" or "none")", v);
+  }
+}
+
+constexpr std::array<field<test_config>, 3> test_fields{{
+    {"command", &read_test_command},
+    {"timeout_s", &assign<&test_config::timeout_s, read_seconds>},
+    {"required", &assign<&test_config::required, read_bool>},
+}};
+
+constexpr std::array<field<launcher_config>, 3> launcher_fields{{
+    {"kind", &assign<&launcher_config::kind, read_launcher_kind>},
+    {"srun", &assign<&launcher_config::srun, read_non_empty_string>},
+    {"srun_args", &assign<&launcher_config::srun_args, read_string_array>},
+}};
+
+agent_defaults_config read_agent_defaults(const json::value& v, const std::string& path) {
+  agent_defaults_config out;
+  read_fields<agent_defaults_config>(v, path, agent_defaults_fields, out);
+  return out;
+}
+
+std::map<std::string, agent_config> read_agents(const json::value& v, const std::string& path) {
+  std::map<std::string, agent_config> agents;
+  for (const auto& [name, value] : read_object_value(v, path)) {
+    const std::string entry = child_path(path, name);
+    check_agent_name(name, entry);
+    agent_config agent;
+    read_fields<agent_config>(value, entry, agent_fields, agent);
+    agents[std::string(name)] = std::move(agent);
+  }
+  return agents;
+}
+
+std::optional<refresh_config> read_refresh(const json::value& v, const std::string& path) {
+  if (v.is_null()) {
+    return std::nullopt;
+  }
+  if (!v.is_object()) {
+    fail(path, "null or an object", v);
+  }
+  refresh_config out;
+  read_fields<refresh_config>(v, path, refresh_fields, out);
+  // `read_argv` never yields an empty command, so empty means "not given".
+  if (out.command.empty()) {
+    throw problem{child_path(path, "command"), "missing (required when refresh is an object)"};
+  }
+  return out;
+}
+
+test_config read_test(const json::value& v, const std::string& path) {
+  test_config out;
+  read_fields<test_config>(v, path, test_fields, out);
+  return out;
+}
+
+launcher_config read_launcher(const json::value& v, const std::string& path) {
+  launcher_config out;
+  read_fields<launcher_config>(v, path, launcher_fields, out);
+  return out;
+}
+
+constexpr std::array<field<config>, 19> config_fields{{
+    {"state_dir", &assign<&config::state_dir, read_non_empty_string>},
+    {"max_concurrent", &assign<&config::max_concurrent, read_positive_int>},
+    {"group_limits", &assign<&config::group_limits, read_group_limits>},
+    {"default_agent", &assign<&config::default_agent, read_non_empty_string>},
+    {"auto_detect", &assign<&config::auto_detect, read_auto_detect>},
+    {"prompt_template", &assign<&config::prompt_template, read_string>},
+    {"agent_defaults", &assign<&config::agent_defaults, read_agent_defaults>},
+    {"agents", &assign<&config::agents, read_agents>},
+    {"refresh", &assign<&config::refresh, read_refresh>},
+    {"test", &assign<&config::test, read_test>},
+    {"group_timeout_s", &assign<&config::group_timeout_s, read_seconds>},
+    {"blocked_wait_s", &assign<&config::blocked_wait_s, read_seconds>},
+    {"retries", &assign<&config::retries, read_count>},
+    {"retry_backoff_s", &assign<&config::retry_backoff_s, read_seconds>},
+    {"tempfail_cooldown_s", &assign<&config::tempfail_cooldown_s, read_seconds>},
+    {"tempfail_max", &assign<&config::tempfail_max, read_count>},
+    {"kill_grace_s", &assign<&config::kill_grace_s, read_seconds>},
+    {"close_tasks", &assign<&config::close_tasks, read_bool>},
+    {"launcher", &assign<&config::launcher, read_launcher>},
+}};
+
+/// Every agent the configuration names must resolve to a command before
+/// anything launches. With a default command, every agent does.
+void check_agents_resolve(const config& cfg) {
+  if (!cfg.agent_defaults.command.empty()) {
+    return;
+  }
+  const auto no_command = [](const std::string& name) {
+    return "agent " + printable(name) + " resolves to no command (agent_defaults.command is empty)";
+  };
+  for (const auto& [name, agent] : cfg.agents) {
+    if (!agent.command) {
+      throw problem{child_path(child_path("agents", name), "command"), no_command(name)};
+    }
+  }
+  if (!cfg.agents.contains(cfg.default_agent)) {
+    throw problem{"agent_defaults.command",
+                  "default agent " + printable(cfg.default_agent) + " resolves to no command"};
+  }
+  if (cfg.auto_detect) {
+    for (const auto& entry : *cfg.auto_detect) {
+      if (!cfg.agents.contains(entry.first)) {
+        throw problem{child_path("auto_detect", entry.first), no_command(entry.first)};
+      }
+    }
+  }
+}
+
+/// 1-based line and column of byte `offset` in `text`. Columns count
+/// characters, not bytes: UTF-8 continuation bytes are skipped.
+std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else if ((c & 0xC0U) != 0x80U) {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+[[noreturn]] void throw_malformed(std::string_view text, std::size_t offset,
+                                  const json::error_code& ec, std::string_view origin) {
+  if (ec == json::error::extra_data) {
+    // The parser stops after the document; point at what follows it instead.
+    while (offset < text.size() && std::strchr(" \t\r\n", text[offset]) != nullptr) {
+      ++offset;
+    }
+  }
+  const auto [line, column] = line_and_column(text, offset);
+  throw core::config_error(std::string(origin) + ':' + std::to_string(line) + ':' +
+                           std::to_string(column) + ": malformed JSON: " + ec.message());
+}
+
+struct file_closer {
+  void operator()(std::FILE* f) const noexcept { static_cast<void>(std::fclose(f)); }
+};
+
+std::string read_file(const std::filesystem::path& path, std::string_view origin) {
+  const auto cannot_read = [&](int error) {
+    return core::config_error(std::string(origin) +
+                              ": cannot read config: " + std::generic_category().message(error));
+  };
+  errno = 0;
+  // "e": close-on-exec, so that the descriptor cannot leak into a child that
+  // another thread of an embedding host starts meanwhile.
+  const std::unique_ptr<std::FILE, file_closer> file(std::fopen(path.c_str(), "rbe"));
+  if (!file) {
+    throw cannot_read(errno);
+  }
+  std::string text;
+  std::array<char, 8192> buf{};
+  for (;;) {
+    const std::size_t n = std::fread(buf.data(), 1, buf.size(), file.get());
+    text.append(buf.data(), n);
+    if (n < buf.size()) {
+      break;
+    }
+  }
+  if (std::ferror(file.get()) != 0) {
+    // Reading a directory, for one, fails here rather than in fopen.
+    throw cannot_read(errno != 0 ? errno : EIO);
+  }
+  return text;
+}
+
+}  // namespace
+
+core::config parse_config(std::string_view json_text, std::string_view origin) {
+  json::parser parser;
+  json::error_code ec;
+  const std::size_t consumed = parser.write(json_text.data(), json_text.size(), ec);
+  if (ec) {
+    throw_malformed(json_text, consumed, ec, origin);
+  }
+  const json::value document = parser.release();
+  if (!document.is_object()) {
+    throw core::config_error(std::string(origin) +
+                             ": expected a JSON object at the top level, got " +
+                             describe(document));
+  }
+  core::config cfg;
+  try {
+    read_fields<config>(document, "", config_fields, cfg);
+    check_agents_resolve(cfg);
+  } catch (const problem& p) {
+    std::string message(origin);
+    message += ": ";
+    if (!p.path.empty()) {
+      message += p.path + ": ";
+    }
+    throw core::config_error(message + p.what);
+  }
+  return cfg;
+}
+
+core::config load_config(const std::optional<std::filesystem::path>& explicit_path,
+                         const std::filesystem::path& working_dir) {
+  if (explicit_path) {
+    const std::string origin = explicit_path->string();
+    return parse_config(read_file(*explicit_path, origin), origin);
+  }
+  const std::filesystem::path implicit = working_dir / "maestro.json";
+  // symlink_status, so that a dangling maestro.json link is reported rather
+  // than silently ignored.
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(implicit, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    return core::config{};
+  }
+  return parse_config(read_file(implicit, "maestro.json"), "maestro.json");
+}
+
+}  // namespace maestro

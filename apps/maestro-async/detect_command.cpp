@@ -1,0 +1,246 @@
+// `maestro-async detect`: prints the plan without running anything.
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include <maestro/config_file.hpp>
+#include <maestro/core/group_marker.hpp>
+#include <maestro/core/input_error.hpp>
+#include <maestro/core/plan.hpp>
+#include <maestro/task_file.hpp>
+
+#include "cli_options.hpp"
+
+namespace maestro::app {
+namespace {
+
+namespace json = boost::json;
+
+std::string_view format_name(task_file_format f) {
+  switch (f) {
+    case task_file_format::json_array:
+      return "json_array";
+    case task_file_format::tasks_object:
+      return "tasks_object";
+    case task_file_format::json_lines:
+      return "json_lines";
+  }
+  return "unknown";
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) {
+      out += separator;
+    }
+    out += item;
+  }
+  return out;
+}
+
+std::string agent_reason(const core::agent_choice& choice) {
+  switch (choice.source) {
+    case core::agent_source::metadata:
+      return "metadata.subagent_type";
+    case core::agent_source::keywords:
+      return "keywords: " + join(choice.matched, ", ");
+    case core::agent_source::default_agent:
+      return "default_agent, no keyword matched";
+  }
+  return {};
+}
+
+std::string blocker_text(const core::unsatisfied_dependency& u) {
+  return u.absent() ? u.id + " (absent from the source)" : u.id + " (" + u.status + ")";
+}
+
+json::array string_array(const std::vector<std::string>& items) {
+  json::array out;
+  out.reserve(items.size());
+  for (const auto& item : items) {
+    out.emplace_back(item);
+  }
+  return out;
+}
+
+// The Python coordinator's shape: one key per group in order of first
+// appearance, each a list of the ids it runs, plus `_skipped`.
+json::object python_shape(const std::vector<core::task>& tasks, const core::plan& plan) {
+  json::object out;
+  for (const auto& group : plan.groups) {
+    json::array ids;
+    for (const auto i : group.tasks) {
+      ids.emplace_back(tasks[plan.tasks[i].index].id);
+    }
+    out[group.name] = std::move(ids);
+  }
+  json::array skipped;
+  for (const auto& s : plan.skipped) {
+    if (!tasks[s.index].id.empty()) {
+      skipped.emplace_back(tasks[s.index].id);
+    }
+  }
+  out["_skipped"] = std::move(skipped);
+  return out;
+}
+
+json::object detailed_shape(const std::string& origin, const task_document& doc,
+                            const core::plan& plan) {
+  const auto& tasks = doc.tasks;
+  json::array stages;
+  for (const auto& s : plan.stages) {
+    json::array ids;
+    for (const auto i : s.tasks) {
+      ids.emplace_back(tasks[plan.tasks[i].index].id);
+    }
+    stages.push_back(
+        json::object{{"id", s.id},
+                     {"kind", s.kind == core::stage_kind::parallel ? "parallel" : "sequential"},
+                     {"group", s.group},
+                     {"tasks", std::move(ids)},
+                     {"after", string_array(s.after)}});
+  }
+  json::array planned;
+  json::array blocked;
+  for (const auto& p : plan.tasks) {
+    const auto& t = tasks[p.index];
+    json::array blockers;
+    for (const auto& u : p.blocked_by) {
+      blockers.push_back(json::object{
+          {"id", u.id}, {"status", u.absent() ? json::value(nullptr) : json::value(u.status)}});
+    }
+    if (!p.blocked_by.empty()) {
+      blocked.emplace_back(t.id);
+    }
+    planned.push_back(json::object{{"id", t.id},
+                                   {"title", t.title},
+                                   {"status", t.status},
+                                   {"priority", t.priority},
+                                   {"group", p.group},
+                                   {"stage", p.stage_id},
+                                   {"agent", p.agent.agent},
+                                   {"agent_source", core::to_string(p.agent.source)},
+                                   {"matched_keywords", string_array(p.agent.matched)},
+                                   {"fallback_agents", string_array(t.fallback_agents)},
+                                   {"skills", string_array(t.applicable_skills)},
+                                   {"waits_for", string_array(p.waits_for)},
+                                   {"blocked_by", std::move(blockers)}});
+  }
+  json::array skipped;
+  for (const auto& s : plan.skipped) {
+    const auto& t = tasks[s.index];
+    skipped.push_back(json::object{{"id", t.id.empty() ? json::value(nullptr) : json::value(t.id)},
+                                   {"status", t.status},
+                                   {"record_type", t.record_type},
+                                   {"reason", core::to_string(s.reason)}});
+  }
+  return json::object{{"source", origin},
+                      {"format", format_name(doc.format)},
+                      {"stages", std::move(stages)},
+                      {"tasks", std::move(planned)},
+                      {"skipped", std::move(skipped)},
+                      {"blocked", std::move(blocked)},
+                      {"counts", json::object{{"records", tasks.size()},
+                                              {"run", plan.tasks.size()},
+                                              {"skipped", plan.skipped.size()},
+                                              {"blocked", plan.blocked_count()},
+                                              {"stages", plan.stages.size()}}}};
+}
+
+void print_text(const std::string& origin, const task_document& doc, const core::plan& plan) {
+  const auto& tasks = doc.tasks;
+  fmt::print("source: {} ({} records: {} to run, {} skipped, {} blocked)\n", origin, tasks.size(),
+             plan.tasks.size(), plan.skipped.size(), plan.blocked_count());
+  fmt::print("\nstages, in run order:\n");
+  for (std::size_t k = 0; k < plan.stages.size(); ++k) {
+    const auto& s = plan.stages[k];
+    const auto n = s.tasks.size();
+    fmt::print("  {:>3}. {}  ({}, {} task{}{})\n", k + 1, s.id,
+               s.kind == core::stage_kind::parallel ? "parallel" : "sequential", n,
+               n == 1 ? "" : "s", s.after.empty() ? "" : ", after " + join(s.after, ", "));
+  }
+  for (const auto& group : plan.groups) {
+    fmt::print("\ngroup {} ({} task{}):\n", group.name, group.tasks.size(),
+               group.tasks.size() == 1 ? "" : "s");
+    for (const auto i : group.tasks) {
+      const auto& p = plan.tasks[i];
+      const auto& t = tasks[p.index];
+      std::string agent = p.agent.agent;
+      if (!t.fallback_agents.empty()) {
+        agent += " -> " + join(t.fallback_agents, " -> ");
+      }
+      fmt::print("  {}  P{}  agent {} ({})  {}\n", t.id, t.priority, agent, agent_reason(p.agent),
+                 t.title);
+      if (!p.waits_for.empty()) {
+        fmt::print("      waits for {}\n", join(p.waits_for, ", "));
+      }
+    }
+  }
+  if (!plan.skipped.empty()) {
+    fmt::print("\nskipped ({}):\n", plan.skipped.size());
+    for (const auto& s : plan.skipped) {
+      const auto& t = tasks[s.index];
+      const bool by_type = s.reason == core::skip_reason::not_an_issue;
+      fmt::print("  {}  {}\n", t.id.empty() ? "(no id)" : t.id,
+                 by_type ? "_type " + t.record_type : "status " + t.status);
+    }
+  }
+  if (plan.blocked_count() != 0) {
+    fmt::print("\nblocked ({}):\n", plan.blocked_count());
+    for (const auto& p : plan.tasks) {
+      if (p.blocked_by.empty()) {
+        continue;
+      }
+      std::vector<std::string> blockers;
+      for (const auto& u : p.blocked_by) {
+        blockers.push_back(blocker_text(u));
+      }
+      fmt::print("  {}  waits on {}\n", tasks[p.index].id, join(blockers, ", "));
+    }
+  }
+}
+
+}  // namespace
+
+int run_detect(const common_options& common, const detect_options& options) {
+  try {
+    const auto config = load_config(
+        common.config ? std::optional<std::filesystem::path>(*common.config) : std::nullopt,
+        std::filesystem::current_path());
+    if (common.beads) {
+      fmt::print(stderr,
+                 "maestro-async: --beads: the beads source is not available in this build yet\n");
+      return 2;
+    }
+    if (!common.tasks_file) {
+      fmt::print(stderr, "maestro-async: no task source: give --tasks-file PATH or --beads\n");
+      return 2;
+    }
+    const auto doc = load_task_file(*common.tasks_file);
+    core::plan_options plan_options;
+    plan_options.keywords = &config.keywords();
+    plan_options.default_agent = config.default_agent;
+    plan_options.origin = *common.tasks_file;
+    const auto plan = core::make_plan(doc.tasks, plan_options);
+    if (common.json) {
+      const auto out = options.details ? detailed_shape(*common.tasks_file, doc, plan)
+                                       : python_shape(doc.tasks, plan);
+      fmt::print("{}\n", json::serialize(out));
+    } else {
+      print_text(*common.tasks_file, doc, plan);
+    }
+    return 0;
+  } catch (const core::input_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  } catch (const core::config_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  }
+  return 2;
+}
+
+}  // namespace maestro::app

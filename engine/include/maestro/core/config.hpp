@@ -1,0 +1,105 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace maestro::core {
+
+/// An ordered table of agent name to keywords. Order matters: a tie in the
+/// keyword score goes to the agent listed first.
+using keyword_table = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+/// The built-in table of the Python coordinator, used when `auto_detect` is
+/// `null`.
+[[nodiscard]] const keyword_table& default_keyword_table();
+
+/// What a child's standard input is connected to.
+enum class stdin_source {
+  null_device,  ///< `/dev/null`
+  prompt        ///< the filled-in prompt, written to a pipe
+};
+
+/// `agents.NAME`: every field is optional and falls back to `agent_defaults`.
+struct agent_config {
+  std::optional<std::vector<std::string>> command;
+  std::optional<int> max_concurrent;
+  std::optional<double> timeout_s;
+  std::map<std::string, std::string> env;
+  std::optional<stdin_source> stdin_mode;
+};
+
+/// `agent_defaults`.
+struct agent_defaults_config {
+  std::vector<std::string> command{"claude", "-p", "{prompt}"};
+  double timeout_s = 3600;
+  std::map<std::string, std::string> env;
+  stdin_source stdin_mode = stdin_source::null_device;
+};
+
+/// `refresh`: the command run before each parallel group.
+struct refresh_config {
+  std::vector<std::string> command;
+  double timeout_s = 300;
+  bool required = false;
+};
+
+/// How `test.command` was given.
+enum class test_command_kind {
+  argv,         ///< an explicit argv
+  auto_detect,  ///< `"auto"`: chosen by what the working directory holds
+  none          ///< `"none"`: no test is run
+};
+
+/// `test`.
+struct test_config {
+  test_command_kind kind = test_command_kind::auto_detect;
+  std::vector<std::string> command;  ///< only for `test_command_kind::argv`
+  double timeout_s = 1800;
+  bool required = false;
+};
+
+/// `launcher.kind`.
+enum class launcher_kind { local, slurm };
+
+/// `launcher`.
+struct launcher_config {
+  launcher_kind kind = launcher_kind::local;
+  std::string srun = "srun";
+  std::vector<std::string> srun_args;
+};
+
+/// The whole configuration, `maestro.json`. Each member's initialiser is the
+/// documented default.
+struct config {
+  std::string state_dir = ".flow/maestro";
+  int max_concurrent = 4;
+  std::map<std::string, int> group_limits;
+  std::string default_agent = "backend-architect";
+  /// `null` (the default) means `default_keyword_table()`.
+  std::optional<keyword_table> auto_detect;
+  std::string prompt_template =
+      "Use the {agent} subagent. Skills: {skills}. Task {id}: {title}\n{description}";
+  agent_defaults_config agent_defaults;
+  std::map<std::string, agent_config> agents;
+  std::optional<refresh_config> refresh;
+  test_config test;
+  double group_timeout_s = 0;
+  double blocked_wait_s = 0;
+  int retries = 0;
+  double retry_backoff_s = 5;
+  double tempfail_cooldown_s = 30;
+  int tempfail_max = 10;
+  double kill_grace_s = 10;
+  bool close_tasks = true;
+  launcher_config launcher;
+
+  /// The keyword table in force: `auto_detect`, or the built-in one.
+  [[nodiscard]] const keyword_table& keywords() const {
+    return auto_detect ? *auto_detect : default_keyword_table();
+  }
+};
+
+}  // namespace maestro::core

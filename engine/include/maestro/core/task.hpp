@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace maestro::core {
+
+/// One edge of the dependency graph: the task that holds it depends on `id`.
+/// `type` is the beads dependency type (`blocks`, `parent-child`, ...); a
+/// plain id in a task file is a `blocks` edge.
+struct dependency {
+  std::string id;
+  std::string type = "blocks";
+
+  /// True for the types that gate readiness: `blocks`,
+  /// `conditional-blocks` and `waits-for`.
+  [[nodiscard]] bool gates() const noexcept;
+};
+
+/// A task as read from a task source, before any planning. Field names
+/// follow beads.
+struct task {
+  std::string id;
+  std::string title;
+  std::string description;
+  /// The source's status string, `open` when the source gave none.
+  std::string status = "open";
+  /// 0 is the highest priority.
+  long long priority = 2;
+  std::vector<dependency> dependencies;
+  /// `metadata.subagent_type`, empty when not given.
+  std::string subagent_type;
+  /// `metadata.fallback_agents`, in order.
+  std::vector<std::string> fallback_agents;
+  /// `metadata.applicable_skills`.
+  std::vector<std::string> applicable_skills;
+  /// `metadata.timeout_s`.
+  std::optional<double> timeout_s;
+  /// The record's `_type` (Dolt-era exports); `issue` when absent.
+  std::string record_type = "issue";
+  /// 1-based line of the record in its source, 0 when unknown.
+  std::size_t line = 0;
+};
+
+/// Why a task of the source is not run.
+enum class skip_reason {
+  not_an_issue,   ///< a record whose `_type` is not `issue`
+  closed_status,  ///< `closed` or `tombstone`
+  parked_status,  ///< `deferred`, `pinned` or `hooked`
+  unknown_status  ///< a custom status the engine does not run
+};
+
+/// The readable name of a skip reason, as used in `detect` output.
+[[nodiscard]] std::string_view to_string(skip_reason reason) noexcept;
+
+/// Whether a task is run, and if not, why. Statuses `open`, `in_progress`
+/// and `blocked` are run.
+[[nodiscard]] std::optional<skip_reason> why_not_run(const task& t) noexcept;
+
+/// True for `closed` and `tombstone`: a dependency on such a task is
+/// satisfied.
+[[nodiscard]] bool is_closed_status(std::string_view status) noexcept;
+
+/// Splits a comma-separated list, trimming blanks around each item and
+/// dropping empty items.
+[[nodiscard]] std::vector<std::string> split_list(std::string_view text);
+
+}  // namespace maestro::core

@@ -1,0 +1,159 @@
+#include <filesystem>
+#include <string>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "cli/cli_fixture.hpp"
+
+using maestro::test::cli_fixture;
+namespace json = boost::json;
+
+namespace {
+
+const std::string data_dir = MAESTRO_TEST_DATA_DIR;
+
+// Exactly one line on stderr, starting with the program's name.
+bool one_line_error(const std::string& err) {
+  return err.rfind("maestro-async: ", 0) == 0 && err.find('\n') == err.size() - 1;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(detect_cli, cli_fixture)
+
+BOOST_AUTO_TEST_CASE(json_has_the_python_shape) {
+  const auto r = run({"detect", "--json", "--tasks-file", data_dir + "/tasks_array.json"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  const auto j = json::parse(r.out).as_object();
+  BOOST_TEST(j.size() == 3U);
+  BOOST_TEST(json::serialize(j.at("core-api")) == R"(["t-1","t-2"])");
+  BOOST_TEST(json::serialize(j.at("_sequential")) == R"(["t-3"])");
+  BOOST_TEST(json::serialize(j.at("_skipped")) == R"(["t-4"])");
+  // Keys come in order of first appearance.
+  BOOST_TEST(j.begin()->key() == "core-api");
+}
+
+BOOST_AUTO_TEST_CASE(json_details_on_a_beads_export) {
+  const auto r =
+      run({"detect", "--json", "--details", "--tasks-file", data_dir + "/sqlite_era.jsonl"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  const auto j = json::parse(r.out).as_object();
+  // proj-3 (auth-flow) depends on proj-1 (infra); proj-4 on proj-3.
+  BOOST_TEST(json::serialize(j.at("stages").as_array()[0].at("id")) == R"("infra")");
+  BOOST_TEST(json::serialize(j.at("stages").as_array()[1].at("id")) == R"("auth-flow")");
+  BOOST_TEST(json::serialize(j.at("stages").as_array()[2].at("id")) == R"("_sequential.proj-4")");
+  BOOST_TEST(json::serialize(j.at("blocked")) == R"(["proj-6"])");
+  BOOST_TEST(j.at("counts").at("skipped").as_int64() == 2);
+  for (const auto& t : j.at("tasks").as_array()) {
+    if (t.at("id") == "proj-1") {
+      BOOST_TEST(t.at("agent") == "database-architect");  // database, schema
+      BOOST_TEST(t.at("agent_source") == "keywords");
+    }
+    if (t.at("id") == "proj-3") {
+      BOOST_TEST(t.at("agent") == "frontend-developer");
+      BOOST_TEST(t.at("agent_source") == "metadata.subagent_type");
+      BOOST_TEST(json::serialize(t.at("fallback_agents")) == R"(["backend-architect","general"])");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(text_output_names_stages_agents_skipped_and_blocked) {
+  const auto r = run({"detect", "--tasks-file", data_dir + "/sqlite_era.jsonl"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("1. infra") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("agent frontend-developer -> backend-architect -> general "
+                        "(metadata.subagent_type)") != std::string::npos);
+  BOOST_TEST(r.out.find("proj-5  status tombstone") != std::string::npos);
+  BOOST_TEST(r.out.find("proj-6  waits on ext-9 (absent from the source)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(dolt_export_skips_other_records) {
+  const auto r = run({"detect", "--json", "--tasks-file", data_dir + "/dolt_era.jsonl"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  const auto j = json::parse(r.out).as_object();
+  BOOST_TEST(json::serialize(j.at("backend")) == R"(["bd-a1","bd-a2"])");
+  BOOST_TEST(json::serialize(j.at("_sequential")) == R"(["bd-a6"])");
+  BOOST_TEST(json::serialize(j.at("_skipped")) == R"(["bd-a3","bd-a4","bd-a5"])");
+}
+
+BOOST_AUTO_TEST_CASE(custom_keywords_and_default_agent_from_config) {
+  dir.write("maestro.json",
+            R"({"default_agent": "generalist", "auto_detect": {"docs-writer": ["notes"]}})");
+  dir.write("t.json", R"([{"id":"a","title":"release notes"},{"id":"b","title":"API work"}])");
+  const auto r = run({"detect", "--json", "--details", "--tasks-file", "t.json"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  const auto tasks = json::parse(r.out).at("tasks").as_array();
+  BOOST_TEST(tasks[0].at("agent") == "docs-writer");
+  BOOST_TEST(tasks[1].at("agent") == "generalist");
+}
+
+BOOST_AUTO_TEST_CASE(real_beads_exports) {
+  const std::filesystem::path shared = MAESTRO_SHARED_BEADS_DIR;
+  if (!std::filesystem::is_directory(shared)) {
+    BOOST_TEST_MESSAGE("no shared beads exports; skipped");
+    return;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(shared)) {
+    if (entry.path().extension() != ".jsonl") {
+      continue;
+    }
+    const auto r = run({"detect", "--json", "--tasks-file", entry.path().string()});
+    BOOST_TEST(r.exit_code == 0, entry.path() << ": " << r.err);
+    BOOST_TEST(json::parse(r.out).as_object().contains("_skipped"));
+  }
+}
+
+// Each bad input: exit 2, one line on stderr naming the file and the
+// problem, nothing on stdout.
+BOOST_AUTO_TEST_CASE(bad_inputs_exit_2_with_one_line) {
+  struct bad_case {
+    const char* content;
+    const char* expected;
+  };
+  const bad_case cases[] = {
+      {"{\"id\":\"a\"}\n{\"id\":\"b\" \"title\":1}\n", "bad.jsonl:2:11: malformed JSON"},
+      {"{\"id\":\"a\"}\n{\"title\":\"x\"}\n", "bad.jsonl:2: missing id"},
+      {"{\"id\":\"a\"}\n{\"id\":\"a\"}\n",
+       "bad.jsonl:2: task a: duplicate id (first seen on line 1)"},
+      {"{\"id\":\"a\",\"priority\":\"urgent\"}\n",
+       "bad.jsonl:1: task a: priority: expected an integer"},
+      {"{\"id\":\"a\",\"dependencies\":[\"b\"]}\n{\"id\":\"b\",\"dependencies\":[\"a\"]}\n",
+       "task a: dependency cycle: a -> b -> a"},
+      {"{\"id\":\"a\",\"title\":\"[P:Group-x] [P:Group-y]\"}\n",
+       "bad.jsonl:1: task a: two different group markers: [P:Group-x] and [P:Group-y]"},
+      {"{\"id\":\"a\",\"title\":\"[P:Group-p]\",\"dependencies\":[\"d\"]}\n"
+       "{\"id\":\"b\",\"title\":\"[P:Group-q]\",\"dependencies\":[\"a\"]}\n"
+       "{\"id\":\"c\",\"title\":\"[P:Group-q]\"}\n"
+       "{\"id\":\"d\",\"title\":\"[P:Group-p]\",\"dependencies\":[\"c\"]}\n",
+       "cycle between stages: p -> q -> p"},
+  };
+  for (const auto& c : cases) {
+    dir.write("bad.jsonl", c.content);
+    const auto r = run({"detect", "--tasks-file", "bad.jsonl"});
+    BOOST_TEST(r.exit_code == 2, c.expected);
+    BOOST_TEST(r.err.find(c.expected) != std::string::npos, r.err);
+    BOOST_TEST(one_line_error(r.err), r.err);
+    BOOST_TEST(r.out.empty(), r.out);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(missing_source_and_bad_config) {
+  auto r = run({"detect"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(one_line_error(r.err), r.err);
+  r = run({"detect", "--tasks-file", "does-not-exist.json"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("does-not-exist.json: cannot read tasks file") != std::string::npos, r.err);
+  dir.write("t.json", "[]");
+  dir.write("cfg.json", R"({"no_such_key": 1})");
+  r = run({"detect", "--tasks-file", "t.json", "--config", "cfg.json"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("no_such_key") != std::string::npos, r.err);
+  BOOST_TEST(one_line_error(r.err), r.err);
+  r = run({"detect", "--tasks-file", "t.json", "--config", "missing.json"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("missing.json") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
