@@ -24,7 +24,23 @@ struct detect_options {
   bool details = false;
 };
 
-/// Runs `detect`. Returns the process exit code; prints errors itself.
+/// The flags of `execute` and `run`.
+struct execute_options {
+  std::string group_id;  ///< empty for `run`
+  bool force = false;
+  bool keep_going = false;
+};
+
+/// Runs `detect`. Returns the exit code; prints errors itself.
 int run_detect(const common_options& common, const detect_options& options);
+
+/// Runs `execute` (a group id is given) or `run` (none is).
+int run_execute(const common_options& common, const execute_options& options);
+
+/// Runs `list`, optionally only groups whose status is `status_filter`.
+int run_list(const common_options& common, const std::string& status_filter);
+
+/// Runs `status --group-id`.
+int run_status(const common_options& common, const std::string& group_id);
 
 }  // namespace maestro::app

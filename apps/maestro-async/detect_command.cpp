@@ -7,13 +7,14 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
-#include <maestro/config_file.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/plan.hpp>
+#include <maestro/state_dir.hpp>
 #include <maestro/task_file.hpp>
 
 #include "cli_options.hpp"
+#include "inputs.hpp"
 
 namespace maestro::app {
 namespace {
@@ -209,35 +210,28 @@ void print_text(const std::string& origin, const task_document& doc, const core:
 
 int run_detect(const common_options& common, const detect_options& options) {
   try {
-    const auto config = load_config(
-        common.config ? std::optional<std::filesystem::path>(*common.config) : std::nullopt,
-        std::filesystem::current_path());
-    if (common.beads) {
-      fmt::print(stderr,
-                 "maestro-async: --beads: the beads source is not available in this build yet\n");
-      return 2;
-    }
-    if (!common.tasks_file) {
-      fmt::print(stderr, "maestro-async: no task source: give --tasks-file PATH or --beads\n");
-      return 2;
-    }
-    const auto doc = load_task_file(*common.tasks_file);
+    const auto config = load_effective_config(common);
+    std::string origin;
+    const auto doc = load_source(common, origin);
     core::plan_options plan_options;
     plan_options.keywords = &config.keywords();
     plan_options.default_agent = config.default_agent;
-    plan_options.origin = *common.tasks_file;
+    plan_options.origin = origin;
+    plan_options.completed_elsewhere = completed_task_ids(state_dir_of(config));
     const auto plan = core::make_plan(doc.tasks, plan_options);
     if (common.json) {
-      const auto out = options.details ? detailed_shape(*common.tasks_file, doc, plan)
-                                       : python_shape(doc.tasks, plan);
+      const auto out =
+          options.details ? detailed_shape(origin, doc, plan) : python_shape(doc.tasks, plan);
       fmt::print("{}\n", json::serialize(out));
     } else {
-      print_text(*common.tasks_file, doc, plan);
+      print_text(origin, doc, plan);
     }
     return 0;
   } catch (const core::input_error& e) {
     fmt::print(stderr, "maestro-async: {}\n", e.what());
   } catch (const core::config_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  } catch (const usage_error& e) {
     fmt::print(stderr, "maestro-async: {}\n", e.what());
   }
   return 2;

@@ -104,6 +104,19 @@ int main(int argc, char** argv) {
   if (detect_cmd->parsed()) {
     return maestro::app::run_detect(common, detect);
   }
+  if (execute_cmd->parsed() || run_cmd->parsed()) {
+    maestro::app::execute_options options;
+    options.group_id = execute_cmd->parsed() ? group_id : std::string{};
+    options.force = force;
+    options.keep_going = keep_going;
+    return maestro::app::run_execute(common, options);
+  }
+  if (list_cmd->parsed()) {
+    return maestro::app::run_list(common, status_filter);
+  }
+  if (status_cmd->parsed()) {
+    return maestro::app::run_status(common, group_id);
+  }
   for (const auto* command : app.get_subcommands()) {
     fmt::print(stderr, "maestro-async: {}: not available in this build yet\n", command->get_name());
   }

@@ -153,6 +153,24 @@ std::vector<action> group_machine::handle(const event& e) {
   out_ = &actions;
   std::visit([this, &e](const auto& body) { on(body, e.now); }, e.body);
   out_ = nullptr;
+  // One event may change a task several times (queued, then launched);
+  // the runtime reads the state after the event, so one report is enough.
+  std::size_t reports = 0;
+  for (const auto& a : actions) {
+    reports += std::holds_alternative<task_changed_action>(a) ? 1 : 0;
+  }
+  if (reports > 1) {
+    std::set<std::size_t> seen;
+    std::vector<action> kept;
+    kept.reserve(actions.size());
+    for (auto it = actions.rbegin(); it != actions.rend(); ++it) {
+      const auto* changed = std::get_if<task_changed_action>(&*it);
+      if (changed == nullptr || seen.insert(changed->task).second) {
+        kept.push_back(std::move(*it));
+      }
+    }
+    actions.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
+  }
   return actions;
 }
 

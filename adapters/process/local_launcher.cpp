@@ -1,0 +1,193 @@
+#include <cerrno>
+#include <fcntl.h>
+#include <memory>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utility>
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/v2/process.hpp>
+
+#include <maestro/local_launcher.hpp>
+
+namespace maestro {
+namespace asio = boost::asio;
+namespace bp2 = boost::process::v2;
+using boost::system::error_code;
+
+namespace {
+
+// Owns a descriptor; closes it on scope exit.
+class unique_fd {
+ public:
+  unique_fd() = default;
+  explicit unique_fd(int fd) noexcept : fd_(fd) {}
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  unique_fd& operator=(unique_fd&& other) noexcept {
+    if (this != &other) {
+      reset(other.release());
+    }
+    return *this;
+  }
+  void reset(int fd) noexcept {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = fd;
+  }
+  ~unique_fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
+error_code last_error() {
+  return {errno, boost::system::system_category()};
+}
+
+// posix_spawn's attribute and file-action objects, destroyed on scope exit.
+struct spawn_setup {
+  posix_spawnattr_t attr{};
+  posix_spawn_file_actions_t actions{};
+  spawn_setup() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  spawn_setup(const spawn_setup&) = delete;
+  spawn_setup& operator=(const spawn_setup&) = delete;
+  ~spawn_setup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+};
+
+std::vector<char*> c_strings(const std::vector<std::string>& items) {
+  std::vector<char*> out;
+  out.reserve(items.size() + 1);
+  for (const auto& s : items) {
+    out.push_back(const_cast<char*>(s.c_str()));  // posix_spawn's signature predates const
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+local_launcher::local_launcher(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exit, error_code& ec) {
+  ec.clear();
+  if (spec.argv.empty() || spec.argv.front().empty()) {
+    ec = make_error_code(boost::system::errc::invalid_argument);
+    return {};
+  }
+  const unique_fd log(
+      ::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (log.get() < 0) {
+    ec = last_error();
+    return {};
+  }
+  if (!spec.log_header.empty()) {
+    const std::string line = spec.log_header + "\n";
+    if (::write(log.get(), line.data(), line.size()) < 0) {
+      ec = last_error();
+      return {};
+    }
+  }
+  unique_fd stdin_fd;
+  unique_fd feed_fd;
+  if (spec.stdin_data) {
+    int pair[2] = {-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      ec = last_error();
+      return {};
+    }
+    stdin_fd = unique_fd(pair[0]);
+    feed_fd = unique_fd(pair[1]);
+  } else {
+    stdin_fd = unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (stdin_fd.get() < 0) {
+      ec = last_error();
+      return {};
+    }
+  }
+
+  spawn_setup setup;
+  sigset_t signals;
+  sigemptyset(&signals);
+  posix_spawnattr_setsigmask(&setup.attr, &signals);  // whatever the engine blocks
+  sigfillset(&signals);
+  posix_spawnattr_setsigdefault(&setup.attr, &signals);  // whatever the engine handles
+  posix_spawnattr_setpgroup(&setup.attr, 0);             // a process group of its own
+  posix_spawnattr_setflags(&setup.attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd.get(), 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 1);
+  posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 2);
+  // Nothing of the engine's, close-on-exec or not, reaches the child.
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+
+  auto argv = c_strings(spec.argv);
+  auto envp = c_strings(spec.env);
+  pid_t pid = 0;
+  if (const int rc =
+          ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
+      rc != 0) {
+    ec = error_code(rc, boost::system::system_category());
+    return {};
+  }
+
+  if (feed_fd.get() >= 0) {
+    auto socket = std::make_shared<asio::local::stream_protocol::socket>(
+        executor_, asio::local::stream_protocol(), feed_fd.release());
+    auto data = std::make_shared<std::string>(*spec.stdin_data);
+    asio::async_write(*socket, asio::buffer(*data), [socket, data](error_code, std::size_t) {
+      // A child that exits without reading is fine; either way stdin ends.
+      error_code ignored;
+      socket->shutdown(asio::socket_base::shutdown_send, ignored);
+      socket->close(ignored);
+    });
+  }
+
+  auto process = std::make_shared<bp2::basic_process<asio::any_io_executor>>(executor_, pid);
+  process->async_wait(
+      [process, on_exit = std::move(on_exit)](error_code wait_ec, int /*portable_code*/) {
+        // The portable code folds "killed by signal 9" and "exit(9)" into
+        // one value; the native wait status keeps them apart.
+        const int native_status = process->native_exit_code();
+        // Reaped: let go of the pid so that the destructor cannot signal a
+        // process that reused it.
+        (void)process->detach();
+        exit_info info;
+        if (wait_ec) {
+          info.exit_code = -1;  // the host reaped it (see the class comment)
+        } else if (WIFSIGNALED(native_status)) {
+          info.signal = WTERMSIG(native_status);
+          info.exit_code = 128 + info.signal;
+        } else {
+          info.exit_code = WEXITSTATUS(native_status);
+        }
+        on_exit(info);
+      });
+  return {pid, pid};
+}
+
+void local_launcher::signal(const child_handle& child, core::kill_signal signal) {
+  if (child.pgid <= 0) {
+    return;
+  }
+  ::kill(-child.pgid, signal == core::kill_signal::kill ? SIGKILL : SIGTERM);
+}
+
+}  // namespace maestro

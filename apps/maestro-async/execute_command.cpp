@@ -1,0 +1,188 @@
+// `maestro-async execute` and `run`: the coordinator on this process's
+// io_context, with signals turned into a graceful (then immediate) stop.
+
+#include <csignal>
+#include <exception>
+#include <filesystem>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include <maestro/agent_command.hpp>
+#include <maestro/coordinator.hpp>
+#include <maestro/core/group_marker.hpp>
+#include <maestro/core/input_error.hpp>
+
+#include "cli_options.hpp"
+#include "inputs.hpp"
+#include "progress.hpp"
+
+namespace maestro::app {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// Each running child holds descriptors (its log, its pidfd), so a thousand
+// children need more than the usual soft limit of 1,024.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+severity threshold_of(const std::string& level) {
+  if (level == "trace" || level == "debug") {
+    return severity::debug;
+  }
+  if (level == "info") {
+    return severity::info;
+  }
+  if (level == "error") {
+    return severity::error;
+  }
+  if (level == "off") {
+    return static_cast<severity>(static_cast<int>(severity::error) + 1);
+  }
+  return severity::warning;
+}
+
+std::vector<const core::stage*> selected_stages(const core::plan& plan, const std::string& group) {
+  std::vector<const core::stage*> out;
+  for (const auto& s : plan.stages) {
+    if (group.empty() || s.id == group ||
+        (group == core::sequential_group && s.kind == core::stage_kind::sequential)) {
+      out.push_back(&s);
+    }
+  }
+  return out;
+}
+
+// --dry-run: what would launch, and nothing launched or written.
+int dry_run(const coordinator& c, const std::string& group) {
+  const auto stages = selected_stages(c.plan(), group);
+  if (stages.empty()) {
+    throw refused("unknown group: " + group);
+  }
+  for (const auto* s : stages) {
+    fmt::print("group {} ({}):\n", s->id,
+               s->kind == core::stage_kind::parallel ? "parallel" : "sequential");
+    for (const auto i : s->tasks) {
+      const auto& p = c.plan().tasks[i];
+      const auto& t = c.tasks()[p.index];
+      const auto command = build_agent_command(
+          c.config(), t, p.agent.agent, 1, {s->id, std::filesystem::current_path(), c.state_dir()});
+      std::string argv;
+      for (const auto& a : command.argv) {
+        argv += (argv.empty() ? "" : " ") + a;
+      }
+      fmt::print("  would launch {} with {}: {}\n", t.id, p.agent.agent,
+                 argv.empty() ? "(no command)" : argv);
+      for (const auto& u : p.blocked_by) {
+        fmt::print("    blocked by {}{}\n", u.id, u.absent() ? " (absent from the source)" : "");
+      }
+    }
+  }
+  return 0;
+}
+
+json::object outcome_json(const run_outcome& outcome, int exit_code) {
+  json::array groups;
+  for (const auto& g : outcome.groups) {
+    json::object o{{"group_id", g.group_id}, {"status", to_string(g.status)}};
+    if (!g.skipped.empty()) {
+      o["skipped"] = g.skipped;
+    }
+    groups.push_back(std::move(o));
+  }
+  return {{"groups", std::move(groups)}, {"exit_code", exit_code}};
+}
+
+}  // namespace
+
+int run_execute(const common_options& common, const execute_options& options) {
+  try {
+    raise_open_file_limit();
+    const auto config = load_effective_config(common);
+    std::string origin;
+    auto doc = load_source(common, origin);
+    asio::io_context io;
+    const bool terminal = ::isatty(STDERR_FILENO) != 0 && !common.no_progress;
+    progress_reporter progress(
+        terminal ? progress_style::live_line : progress_style::line_per_event,
+        threshold_of(common.log_level));
+    coordinator_options place;
+    place.state_dir = state_dir_of(config);
+    place.source = origin;
+    place.sink = &progress;
+    coordinator c(io.get_executor(), config, std::move(doc.tasks), place);
+    if (common.dry_run) {
+      return dry_run(c, options.group_id);
+    }
+
+    int signal_exit = 0;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signal) {
+          if (ec) {
+            return;
+          }
+          if (signal_exit != 0 && signal == SIGINT) {
+            c.stop(core::stop_mode::immediate, "second SIGINT");
+          } else if (signal_exit == 0) {
+            signal_exit = signal == SIGINT ? 130 : 143;
+            c.stop(core::stop_mode::graceful, signal == SIGINT ? "SIGINT" : "SIGTERM");
+          }
+          signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
+
+    std::exception_ptr error;
+    run_outcome outcome;
+    const auto done = [&](std::exception_ptr e, run_outcome o) {
+      error = e;
+      outcome = std::move(o);
+      signals.cancel();
+    };
+    if (options.group_id.empty()) {
+      c.async_run(options.keep_going ? after_failure::keep_going : after_failure::stop, done);
+    } else {
+      c.async_execute(options.group_id,
+                      options.force ? completed_group::run_again : completed_group::refuse, done);
+    }
+    io.run();
+    if (error) {
+      std::rethrow_exception(error);
+    }
+    for (const auto& g : outcome.groups) {
+      if (!g.skipped.empty()) {
+        fmt::print(stderr, "maestro-async: group {}: not run: {}\n", g.group_id, g.skipped);
+      }
+    }
+    const int code = signal_exit != 0 ? signal_exit : outcome.exit_code();
+    if (common.json) {
+      fmt::print("{}\n", json::serialize(outcome_json(outcome, code)));
+    }
+    return code;
+  } catch (const core::input_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  } catch (const core::config_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  } catch (const refused& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace maestro::app

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <maestro/core/config.hpp>
+#include <maestro/task_file.hpp>
+
+#include "cli_options.hpp"
+
+namespace maestro::app {
+
+/// The configuration with the command line's overrides (`-j`,
+/// `--state-dir`) applied. Throws `core::config_error`.
+[[nodiscard]] core::config load_effective_config(const common_options& common);
+
+/// The state directory in force, absolute.
+[[nodiscard]] std::filesystem::path state_dir_of(const core::config& config);
+
+/// The task source named on the command line. Throws `core::input_error`,
+/// or `usage_error` when no source is given.
+[[nodiscard]] task_document load_source(const common_options& common, std::string& origin);
+
+/// A command-line mistake: exit 2.
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace maestro::app

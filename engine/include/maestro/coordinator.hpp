@@ -1,0 +1,149 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <maestro/core/config.hpp>
+#include <maestro/core/group_machine.hpp>
+#include <maestro/core/plan.hpp>
+#include <maestro/core/task.hpp>
+#include <maestro/launcher.hpp>
+#include <maestro/status_sink.hpp>
+#include <maestro/tracker.hpp>
+
+namespace maestro {
+
+namespace detail {
+class group_runner;
+struct runtime_context;
+}  // namespace detail
+
+/// Where and how a coordinator works. Every pointer is borrowed and must
+/// outlive the coordinator; null means the default.
+struct coordinator_options {
+  /// The engine's working directory: children run here, `{workdir}`.
+  std::filesystem::path workdir = std::filesystem::current_path();
+  /// The state directory; empty means `config.state_dir` under `workdir`.
+  std::filesystem::path state_dir;
+  /// Names the task source in the state files.
+  std::string source;
+  /// Progress reports; null reports nothing.
+  status_sink* sink = nullptr;
+  /// Null: a `local_launcher` on the coordinator's strand.
+  launcher* process_launcher = nullptr;
+  /// Null: a `state_only_tracker`.
+  tracker* task_tracker = nullptr;
+};
+
+/// What `async_run` does after a failed stage.
+enum class after_failure {
+  stop,       ///< stop (the default)
+  keep_going  ///< run the stages that do not depend on the failed one
+};
+
+/// What `async_execute` does with a group that already completed.
+enum class completed_group {
+  refuse,    ///< throw `refused` (the default)
+  run_again  ///< `--force`
+};
+
+/// One stage's outcome.
+struct group_outcome {
+  std::string group_id;
+  core::group_status status = core::group_status::pending;
+  /// Set when the stage was not run: why.
+  std::string skipped;
+};
+
+/// The outcome of `async_execute` or `async_run`.
+struct run_outcome {
+  std::vector<group_outcome> groups;
+  /// True when `stop` or a cancellation ended the run.
+  bool stopped = false;
+  /// 0 completed, 1 failed or cancelled, 4 incomplete (SPEC section 4;
+  /// the app turns a stop by a signal into 130 or 143).
+  [[nodiscard]] int exit_code() const noexcept;
+};
+
+/// A request that cannot be carried out: an unknown group, a completed group
+/// without `--force`, a group another engine is running, an agent without a
+/// command. The CLI exits 2 on it.
+class refused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Runs groups of tasks on the host's executor. It starts no threads,
+/// installs no signal handlers and configures no logging. All its work runs
+/// on one strand of the given executor, so the host may run the io_context
+/// on several threads.
+///
+/// Operations take any Asio completion token; their signature is
+/// `void(std::exception_ptr, run_outcome)`. Cancelling an operation through
+/// its cancellation slot stops the running group: terminal cancellation
+/// kills every child at once (SIGKILL to its process group); total or
+/// partial cancellation sends SIGTERM, then SIGKILL after `kill_grace_s`.
+/// Either way the operation completes only when every child has exited,
+/// with the group recorded `cancelled`.
+class coordinator {
+ public:
+  /// Plans `tasks` at once; throws `core::input_error` on bad input, as
+  /// `core::make_plan` does.
+  coordinator(boost::asio::any_io_executor executor, core::config config,
+              std::vector<core::task> tasks, coordinator_options options = {});
+  coordinator(const coordinator&) = delete;
+  coordinator& operator=(const coordinator&) = delete;
+  ~coordinator();
+
+  /// The plan: stages in run order.
+  [[nodiscard]] const core::plan& plan() const noexcept { return plan_; }
+  [[nodiscard]] const std::vector<core::task>& tasks() const noexcept { return tasks_; }
+  [[nodiscard]] const core::config& config() const noexcept { return config_; }
+  [[nodiscard]] const std::filesystem::path& state_dir() const noexcept { return state_dir_; }
+
+  /// Runs the four phases for one group: a parallel group's NAME,
+  /// `_sequential.<task-id>`, or `_sequential` for every sequential stage
+  /// in order.
+  template <class CompletionToken>
+  auto async_execute(std::string group_id, completed_group policy, CompletionToken&& token) {
+    return boost::asio::co_spawn(strand_, execute_impl(std::move(group_id), policy),
+                                 std::forward<CompletionToken>(token));
+  }
+
+  /// Runs every stage in order.
+  template <class CompletionToken>
+  auto async_run(after_failure policy, CompletionToken&& token) {
+    return boost::asio::co_spawn(strand_, run_impl(policy), std::forward<CompletionToken>(token));
+  }
+
+  /// Stops the running group (and any stage after it). Thread-safe.
+  void stop(core::stop_mode mode, std::string reason = {});
+
+ private:
+  boost::asio::awaitable<run_outcome> execute_impl(std::string group_id, completed_group policy);
+  boost::asio::awaitable<run_outcome> run_impl(after_failure policy);
+  boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, completed_group policy);
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  core::config config_;
+  std::vector<core::task> tasks_;
+  coordinator_options options_;
+  std::filesystem::path state_dir_;
+  core::plan plan_;
+  std::unique_ptr<launcher> own_launcher_;
+  std::unique_ptr<tracker> own_tracker_;
+  std::unique_ptr<detail::runtime_context> context_;
+  detail::group_runner* current_ = nullptr;
+  bool stopped_ = false;
+};
+
+}  // namespace maestro

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include <maestro/core/group_machine.hpp>
+
+namespace maestro {
+
+/// How much a message matters.
+enum class severity { debug, info, warning, error };
+
+/// The status port: how the engine reports progress. The core never logs;
+/// the runtime calls these on its strand, and the host decides what is shown
+/// and where. Every member has an empty default.
+class status_sink {
+ public:
+  status_sink() = default;
+  status_sink(const status_sink&) = delete;
+  status_sink& operator=(const status_sink&) = delete;
+  virtual ~status_sink() = default;
+
+  /// A group is about to start; `machine` holds its tasks.
+  virtual void group_started(std::string_view /*group_id*/,
+                             const core::group_machine& /*machine*/) {}
+  /// A task's state changed.
+  virtual void task_changed(std::string_view /*group_id*/, const core::group_machine& /*machine*/,
+                            std::size_t /*task*/) {}
+  /// An attempt's spawn returned at `at` (for latency measurements).
+  virtual void attempt_launched(const core::group_machine& /*machine*/, std::size_t /*task*/,
+                                core::clock_time /*at*/) {}
+  /// The engine observed an attempt's exit at `at`.
+  virtual void attempt_exited(const core::group_machine& /*machine*/, std::size_t /*task*/,
+                              core::clock_time /*at*/) {}
+  /// A group reached its terminal state.
+  virtual void group_finished(std::string_view /*group_id*/,
+                              const core::group_machine& /*machine*/) {}
+  /// Anything else worth saying: a refresh that failed, a state write error.
+  virtual void message(severity /*level*/, std::string_view /*text*/) {}
+};
+
+}  // namespace maestro

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace maestro {
+
+/// The tracker port: where completed tasks are closed.
+class tracker {
+ public:
+  /// Called once with the ids it closed and one line per id it could not.
+  using close_handler =
+      std::function<void(std::vector<std::string> closed, std::vector<std::string> errors)>;
+
+  tracker() = default;
+  tracker(const tracker&) = delete;
+  tracker& operator=(const tracker&) = delete;
+  virtual ~tracker() = default;
+
+  /// Closes `ids`, then calls `done` on the runtime's strand.
+  virtual void async_close(const std::vector<std::string>& ids, close_handler done) = 0;
+};
+
+/// The tracker of a tasks file: the file is the user's and is not edited;
+/// closing is recorded in the state directory (`"closed": true` in each
+/// result), which later runs read as "completed in a group that did not
+/// fail".
+class state_only_tracker final : public tracker {
+ public:
+  void async_close(const std::vector<std::string>& ids, close_handler done) override {
+    done(ids, {});
+  }
+};
+
+}  // namespace maestro

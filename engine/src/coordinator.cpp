@@ -1,0 +1,294 @@
+#include <algorithm>
+#include <unistd.h>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <maestro/coordinator.hpp>
+#include <maestro/core/group_marker.hpp>
+#include <maestro/core/input_error.hpp>
+#include <maestro/local_launcher.hpp>
+#include <maestro/state_dir.hpp>
+
+#include "group_runner.hpp"
+
+extern char** environ;
+
+namespace maestro {
+namespace asio = boost::asio;
+
+namespace {
+
+std::string log_name(std::string_view task_id) {
+  std::string name(task_id);
+  std::replace(name.begin(), name.end(), '/', '_');
+  return name + ".log";
+}
+
+// Does this agent have a command to run?
+bool has_command(const core::config& config, const std::string& agent) {
+  const auto found = config.agents.find(agent);
+  if (found != config.agents.end() && found->second.command) {
+    return !found->second.command->empty();
+  }
+  return !config.agent_defaults.command.empty();
+}
+
+}  // namespace
+
+int run_outcome::exit_code() const noexcept {
+  bool incomplete = false;
+  for (const auto& g : groups) {
+    if (g.status == core::group_status::failed || g.status == core::group_status::cancelled) {
+      return 1;
+    }
+    incomplete = incomplete || g.status == core::group_status::incomplete;
+  }
+  return stopped ? 1 : incomplete ? 4 : 0;
+}
+
+coordinator::coordinator(asio::any_io_executor executor, core::config config,
+                         std::vector<core::task> tasks, coordinator_options options)
+    : strand_(asio::make_strand(std::move(executor))),
+      config_(std::move(config)),
+      tasks_(std::move(tasks)),
+      options_(std::move(options)) {
+  state_dir_ =
+      options_.state_dir.empty() ? std::filesystem::path(config_.state_dir) : options_.state_dir;
+  if (state_dir_.is_relative()) {
+    state_dir_ = options_.workdir / state_dir_;
+  }
+  core::plan_options plan_options;
+  plan_options.keywords = &config_.keywords();
+  plan_options.default_agent = config_.default_agent;
+  plan_options.origin = options_.source;
+  plan_options.completed_elsewhere = completed_task_ids(state_dir_);
+  plan_ = core::make_plan(tasks_, plan_options);
+
+  if (options_.process_launcher == nullptr) {
+    own_launcher_ = std::make_unique<local_launcher>(strand_);
+    options_.process_launcher = own_launcher_.get();
+  }
+  if (options_.task_tracker == nullptr) {
+    own_tracker_ = std::make_unique<state_only_tracker>();
+    options_.task_tracker = own_tracker_.get();
+  }
+  context_ = std::make_unique<detail::runtime_context>();
+  context_->config = &config_;
+  context_->workdir = options_.workdir;
+  context_->state_dir = state_dir_;
+  context_->process_launcher = options_.process_launcher;
+  context_->task_tracker = options_.task_tracker;
+  context_->sink = options_.sink;
+  for (char** e = environ; *e != nullptr; ++e) {
+    context_->base_environment.emplace_back(*e);
+  }
+}
+
+coordinator::~coordinator() = default;
+
+void coordinator::stop(core::stop_mode mode, std::string reason) {
+  asio::dispatch(strand_, [this, mode, reason = std::move(reason)]() mutable {
+    stopped_ = true;
+    if (current_ != nullptr) {
+      current_->stop(mode, std::move(reason));
+    }
+  });
+}
+
+asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
+                                                       completed_group policy) {
+  run_outcome outcome;
+  std::vector<const core::stage*> stages;
+  if (group_id == core::sequential_group) {
+    for (const auto& s : plan_.stages) {
+      if (s.kind == core::stage_kind::sequential) {
+        stages.push_back(&s);
+      }
+    }
+  } else if (const auto* s = plan_.find_stage(group_id)) {
+    stages.push_back(s);
+  }
+  if (stages.empty()) {
+    throw refused("unknown group: " + group_id);
+  }
+  for (const auto* s : stages) {
+    if (stopped_) {
+      outcome.groups.push_back({s->id, core::group_status::pending, "stopped"});
+      continue;
+    }
+    auto result = co_await run_stage(*s, policy);
+    const bool failed = result.status != core::group_status::completed &&
+                        result.status != core::group_status::incomplete;
+    outcome.groups.push_back(std::move(result));
+    if (failed) {
+      break;  // sequential stages run in order: a failure stops the rest
+    }
+  }
+  outcome.stopped = stopped_;
+  co_return outcome;
+}
+
+asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
+  run_outcome outcome;
+  std::unordered_map<std::string, core::group_status> finished;
+  bool halted = false;
+  for (const auto& s : plan_.stages) {
+    if (stopped_ || halted) {
+      outcome.groups.push_back({s.id, core::group_status::pending, "stopped"});
+      continue;
+    }
+    const auto blocker = std::find_if(s.after.begin(), s.after.end(), [&](const std::string& id) {
+      const auto it = finished.find(id);
+      return it != finished.end() && it->second != core::group_status::completed;
+    });
+    if (blocker != s.after.end()) {
+      outcome.groups.push_back({s.id, core::group_status::pending,
+                                "depends on stage " + *blocker + ", which did not complete"});
+      finished[s.id] = core::group_status::pending;
+      continue;
+    }
+    const auto metadata = read_metadata(group_dir(state_dir_, s.id));
+    if (metadata && metadata->at("status") == "completed") {
+      outcome.groups.push_back({s.id, core::group_status::completed, "already completed"});
+      finished[s.id] = core::group_status::completed;
+      continue;
+    }
+    auto result = co_await run_stage(s, completed_group::run_again);
+    finished[s.id] = result.status;
+    const bool failed = result.status == core::group_status::failed ||
+                        result.status == core::group_status::cancelled;
+    outcome.groups.push_back(std::move(result));
+    halted = failed && policy == after_failure::stop;
+  }
+  outcome.stopped = stopped_;
+  co_return outcome;
+}
+
+asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
+                                                      completed_group policy) {
+  const auto dir = group_dir(state_dir_, stage.id);
+  auto lock = group_lock::try_acquire(dir);
+  if (!lock) {
+    throw refused("group " + stage.id + " is already running (lock " + (dir / "lock").string() +
+                  " is held)");
+  }
+  std::string created_at;
+  if (const auto metadata = read_metadata(dir)) {
+    if (policy == completed_group::refuse && metadata->at("status") == "completed") {
+      throw refused("group " + stage.id + " already completed; use --force to run it again");
+    }
+  }
+
+  // Dependencies outside this stage are satisfied by the source or by the
+  // state directory, read now: earlier stages of this run are in it.
+  const auto completed = completed_task_ids(state_dir_);
+  std::unordered_map<std::string_view, std::size_t> in_stage;
+  for (std::size_t k = 0; k < stage.tasks.size(); ++k) {
+    in_stage.emplace(tasks_[plan_.tasks[stage.tasks[k]].index].id, k);
+  }
+  std::unordered_map<std::string_view, const core::task*> by_id;
+  for (const auto& t : tasks_) {
+    by_id.emplace(t.id, &t);
+  }
+
+  detail::group_request request;
+  request.group_id = stage.id;
+  request.group_name = stage.group;
+  request.parallel = stage.kind == core::stage_kind::parallel;
+  request.record.group_id = stage.id;
+  request.record.group_name = request.parallel
+                                  ? "Parallel Group " + stage.group
+                                  : "Sequential task " + stage.id.substr(stage.group.size() + 1);
+  request.record.parallel = request.parallel;
+  request.record.dir = dir;
+  request.record.max_concurrent = config_.max_concurrent;
+  if (const auto it = config_.group_limits.find(stage.group); it != config_.group_limits.end()) {
+    request.record.group_limit = it->second;
+  }
+  request.record.engine_pid = static_cast<int>(::getpid());
+  request.record.source = options_.source;
+
+  for (const auto planned_index : stage.tasks) {
+    const auto& p = plan_.tasks[planned_index];
+    const auto& t = tasks_[p.index];
+    core::group_task g;
+    g.id = t.id;
+    g.priority = t.priority;
+    g.chain.push_back(p.agent.agent);
+    for (const auto& fallback : t.fallback_agents) {
+      g.chain.push_back(fallback);
+    }
+    g.timeout_s = t.timeout_s;
+    for (const auto& dep : t.dependencies) {
+      if (!dep.gates()) {
+        continue;
+      }
+      if (const auto k = in_stage.find(dep.id); k != in_stage.end()) {
+        if (std::find(g.waits_for.begin(), g.waits_for.end(), k->second) == g.waits_for.end()) {
+          g.waits_for.push_back(k->second);
+        }
+        continue;
+      }
+      const auto source = by_id.find(dep.id);
+      const bool closed = source != by_id.end() && core::is_closed_status(source->second->status);
+      if (!closed && !completed.contains(dep.id) &&
+          std::find(g.blocked_by.begin(), g.blocked_by.end(), dep.id) == g.blocked_by.end()) {
+        g.blocked_by.push_back(dep.id);
+      }
+    }
+    for (const auto& agent : g.chain) {
+      if (!has_command(config_, agent)) {
+        throw refused("agent " + agent + " (task " + t.id +
+                      ") resolves to no command: give agents." + agent +
+                      ".command or agent_defaults.command");
+      }
+      if (const auto it = config_.agents.find(agent);
+          it != config_.agents.end() && it->second.max_concurrent) {
+        request.record.agent_limits[agent] = *it->second.max_concurrent;
+      }
+    }
+    request.record.skills.push_back(t.applicable_skills);
+    request.record.logs.push_back(dir / "logs" / log_name(t.id));
+    request.tasks.push_back(t);
+    request.machine_tasks.push_back(std::move(g));
+  }
+
+  auto& s = request.settings;
+  s.max_concurrent = config_.max_concurrent;
+  s.group_limit = request.record.group_limit;
+  for (const auto& [name, agent] : config_.agents) {
+    if (agent.max_concurrent) {
+      s.agent_limits[name] = *agent.max_concurrent;
+    }
+    if (agent.timeout_s) {
+      s.agent_timeouts[name] = *agent.timeout_s;
+    }
+  }
+  s.default_timeout_s = config_.agent_defaults.timeout_s;
+  s.retries = config_.retries;
+  s.retry_backoff_s = config_.retry_backoff_s;
+  s.tempfail_cooldown_s = config_.tempfail_cooldown_s;
+  s.tempfail_max = config_.tempfail_max;
+  s.kill_grace_s = config_.kill_grace_s;
+  s.group_timeout_s = config_.group_timeout_s;
+  s.blocked_wait_s = config_.blocked_wait_s;
+  s.refresh = config_.refresh.has_value();
+  s.refresh_required = config_.refresh && config_.refresh->required;
+  s.test_required = config_.test.required;
+  s.close_tasks = config_.close_tasks;
+  s.seed = static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL ^
+           static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+
+  detail::group_runner runner(strand_, *context_, std::move(request));
+  current_ = &runner;
+  if (stopped_) {
+    runner.stop(core::stop_mode::graceful, "stopped before the group started");
+  }
+  const auto status = co_await runner.run();
+  current_ = nullptr;
+  co_return group_outcome{stage.id, status, {}};
+}
+
+}  // namespace maestro

@@ -1,0 +1,369 @@
+#include "group_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <maestro/agent_command.hpp>
+#include <maestro/test_detection.hpp>
+
+namespace maestro::detail {
+namespace asio = boost::asio;
+using core::clock_time;
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+clock_time now() {
+  return std::chrono::steady_clock::now();
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) {
+      out += separator;
+    }
+    out += item;
+  }
+  return out;
+}
+
+std::string describe_exit(const exit_info& x) {
+  return x.signal != 0 ? "killed by signal " + std::to_string(x.signal)
+                       : "exit code " + std::to_string(x.exit_code);
+}
+
+// The last `limit` bytes of `path` from `offset` on.
+std::string read_tail(const std::filesystem::path& path, std::uintmax_t offset,
+                      std::size_t limit = 64 * 1024) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uintmax_t>(std::max<std::streamoff>(in.tellg(), 0));
+  const auto from = std::max<std::uintmax_t>(offset, size > limit ? size - limit : 0);
+  in.seekg(static_cast<std::streamoff>(from));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void append_line(const std::filesystem::path& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    const std::string text = line + "\n";
+    [[maybe_unused]] const auto n = ::write(fd, text.data(), text.size());
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+group_runner::group_runner(asio::any_io_executor strand, const runtime_context& context,
+                           group_request request)
+    : strand_(std::move(strand)),
+      context_(context),
+      request_(std::move(request)),
+      machine_(request_.machine_tasks, request_.settings, request_.parallel),
+      wake_(strand_),
+      children_(request_.machine_tasks.size()) {}
+
+group_runner::~group_runner() = default;
+
+void group_runner::push(core::event_body body) {
+  queue_.push_back({now(), std::move(body)});
+  if (waiting_) {
+    wake_.cancel();
+  }
+}
+
+void group_runner::stop(core::stop_mode mode, std::string reason) {
+  push(core::stop_event{mode, std::move(reason)});
+}
+
+asio::awaitable<core::group_status> group_runner::run() {
+  co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+  std::filesystem::create_directories(request_.record.dir / "logs");
+  store_ = std::make_unique<file_state_store>(strand_, request_.record,
+                                              [this](const std::string& error) {
+                                                if (context_.sink != nullptr) {
+                                                  context_.sink->message(severity::warning, error);
+                                                }
+                                              });
+  if (context_.sink != nullptr) {
+    context_.sink->group_started(request_.group_id, machine_);
+  }
+  store_->flush(machine_);  // the first state, before anything launches
+  push(core::start_event{});
+  while (!finished_) {
+    while (queue_.empty()) {
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      waiting_ = true;
+      co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+      waiting_ = false;
+      const auto state = co_await asio::this_coro::cancellation_state;
+      if (const auto type = state.cancelled(); type != asio::cancellation_type::none) {
+        // The host cancelled: stop the group, then go on until it has.
+        co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+        stop((type & asio::cancellation_type::terminal) != asio::cancellation_type::none
+                 ? core::stop_mode::immediate
+                 : core::stop_mode::graceful,
+             "cancelled by the host");
+      }
+    }
+    const auto e = std::move(queue_.front());
+    queue_.pop_front();
+    for (const auto& a : machine_.handle(e)) {
+      execute(a);
+    }
+  }
+  for (auto& [id, timer] : timers_) {
+    timer->cancel();
+  }
+  timers_.clear();
+  store_->flush(machine_);  // the terminal state, before anyone is told
+  if (context_.sink != nullptr) {
+    context_.sink->group_finished(request_.group_id, machine_);
+  }
+  co_return machine_.status();
+}
+
+void group_runner::execute(const core::action& a) {
+  std::visit(
+      overloaded{
+          [this](const core::run_refresh_action&) {
+            const auto& refresh = *context_.config->refresh;
+            start_command(
+                refresh.command, refresh.timeout_s, "_refresh.log",
+                [this](exit_info x, bool timed_out, const std::string&) {
+                  const bool ok = x.exit_code == 0 && !timed_out;
+                  push(core::refresh_done_event{ok, timed_out ? "timed out" : describe_exit(x)});
+                });
+          },
+          [this](const core::launch_action& l) { launch(l); },
+          [this](const core::signal_action& s) {
+            const auto& child = children_[s.task];
+            if (child && child->first == s.attempt) {
+              context_.process_launcher->signal(child->second, s.signal);
+            }
+          },
+          [this](const core::stop_commands_action&) { stop_command(core::kill_signal::terminate); },
+          [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
+          [this](const core::cancel_timer_action& t) {
+            if (const auto it = timers_.find(t.id); it != timers_.end()) {
+              it->second->cancel();
+              timers_.erase(it);
+            }
+          },
+          [this](const core::run_tests_action&) { run_tests(); },
+          [this](const core::close_tasks_action& c) {
+            std::vector<std::string> ids;
+            for (const auto i : c.tasks) {
+              ids.push_back(machine_.tasks()[i].id);
+            }
+            context_.task_tracker->async_close(
+                ids, [this, indices = c.tasks, ids](std::vector<std::string> closed,
+                                                    std::vector<std::string> errors) {
+                  core::close_done_event done;
+                  for (std::size_t k = 0; k < ids.size(); ++k) {
+                    if (std::find(closed.begin(), closed.end(), ids[k]) != closed.end()) {
+                      done.closed.push_back(indices[k]);
+                    }
+                  }
+                  done.errors = std::move(errors);
+                  asio::post(strand_,
+                             [this, done = std::move(done)]() mutable { push(std::move(done)); });
+                });
+          },
+          [this](const core::task_changed_action& t) {
+            store_->task_changed(machine_, t.task, now());
+            if (context_.sink != nullptr) {
+              context_.sink->task_changed(request_.group_id, machine_, t.task);
+            }
+          },
+          [this](const core::group_changed_action&) { store_->group_changed(machine_, now()); },
+          [this](const core::finished_action&) { finished_ = true; },
+      },
+      a);
+}
+
+launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
+                                    std::uint32_t attempt) const {
+  auto command = build_agent_command(*context_.config, request_.tasks[task], agent, attempt,
+                                     {request_.group_id, context_.workdir, context_.state_dir});
+  launch_spec spec;
+  spec.argv = std::move(command.argv);
+  spec.stdin_data = std::move(command.stdin_data);
+  // The engine's environment, then the agent's and ours, which win.
+  spec.env.reserve(context_.base_environment.size() + command.env.size());
+  for (const auto& entry : context_.base_environment) {
+    if (!command.env.contains(entry.substr(0, entry.find('=')))) {
+      spec.env.push_back(entry);
+    }
+  }
+  for (const auto& [k, v] : command.env) {
+    spec.env.push_back(k + "=" + v);
+  }
+  spec.log_file = request_.record.logs[task];
+  spec.log_header = "=== maestro-async: attempt " + std::to_string(attempt) + ", agent " + agent +
+                    ", at " + store_->wall_time(now()) + ": " + join(spec.argv, " ");
+  return spec;
+}
+
+void group_runner::launch(const core::launch_action& l) {
+  const auto spec = make_spec(l.task, l.agent, l.attempt);
+  if (spec.argv.empty()) {
+    const std::string error = "agent " + l.agent + " resolves to no command";
+    append_line(spec.log_file, spec.log_header + "\n=== maestro-async: " + error);
+    push(core::launch_failed_event{l.task, l.attempt, error});
+    return;
+  }
+  boost::system::error_code ec;
+  const auto child = context_.process_launcher->launch(
+      spec,
+      [this, task = l.task, attempt = l.attempt](exit_info x) {
+        // Reaped: its pid and process group may be reused from now on.
+        if (children_[task] && children_[task]->first == attempt) {
+          children_[task].reset();
+        }
+        if (context_.sink != nullptr) {
+          context_.sink->attempt_exited(machine_, task, now());
+        }
+        push(core::exited_event{task, attempt, x.exit_code, x.signal});
+      },
+      ec);
+  if (ec) {
+    const std::string error = "cannot start " + spec.argv.front() + ": " + ec.message();
+    append_line(spec.log_file, "=== maestro-async: " + error);
+    push(core::launch_failed_event{l.task, l.attempt, error});
+    return;
+  }
+  children_[l.task] = std::make_pair(l.attempt, child);
+  if (context_.sink != nullptr) {
+    context_.sink->attempt_launched(machine_, l.task, now());
+  }
+  push(core::launched_event{l.task, l.attempt, child.pid, child.pgid});
+}
+
+void group_runner::set_timer(const core::timer_id& id, clock_time deadline) {
+  auto timer = std::make_unique<asio::steady_timer>(strand_, deadline);
+  timer->async_wait([this, id](boost::system::error_code ec) {
+    if (ec) {
+      return;  // cancelled
+    }
+    timers_.erase(id);
+    push(core::timer_event{id});
+  });
+  timers_[id] = std::move(timer);
+}
+
+void group_runner::start_command(const std::vector<std::string>& argv, double timeout_s,
+                                 std::string_view log, command_done done) {
+  launch_spec spec;
+  spec.argv = argv;
+  spec.env = context_.base_environment;
+  spec.env.push_back("MAESTRO_GROUP_ID=" + request_.group_id);
+  spec.env.push_back("MAESTRO_STATE_DIR=" + context_.state_dir.string());
+  spec.log_file = request_.record.dir / "logs" / log;
+  spec.log_header =
+      "=== maestro-async: at " + store_->wall_time(now()) + ": " + join(spec.argv, " ");
+  std::error_code size_ec;
+  const auto offset = std::filesystem::exists(spec.log_file)
+                          ? std::filesystem::file_size(spec.log_file, size_ec)
+                          : 0;
+  boost::system::error_code ec;
+  auto log_file = spec.log_file;
+  const auto child = context_.process_launcher->launch(
+      spec,
+      [this, done, log_file, offset](exit_info x) {
+        const bool timed_out = command_ && command_->timed_out;
+        command_.reset();
+        done(x, timed_out, read_tail(log_file, offset));
+      },
+      ec);
+  if (ec) {
+    const std::string error = "cannot start " + argv.front() + ": " + ec.message();
+    append_line(spec.log_file, "=== maestro-async: " + error);
+    // Reported like a command that failed at once.
+    asio::post(strand_, [done, error] { done(exit_info{127, 0}, false, error); });
+    return;
+  }
+  command_.emplace();
+  command_->child = child;
+  if (timeout_s > 0) {
+    command_->deadline = std::make_unique<asio::steady_timer>(
+        strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
+                     std::chrono::duration<double>(timeout_s)));
+    command_->deadline->async_wait([this](boost::system::error_code wait_ec) {
+      if (!wait_ec && command_) {
+        command_->timed_out = true;
+        stop_command(core::kill_signal::terminate);
+      }
+    });
+  }
+}
+
+void group_runner::stop_command(core::kill_signal signal) {
+  if (!command_) {
+    return;
+  }
+  context_.process_launcher->signal(command_->child, signal);
+  if (signal == core::kill_signal::terminate) {
+    command_->grace = std::make_unique<asio::steady_timer>(
+        strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
+                     std::chrono::duration<double>(context_.config->kill_grace_s)));
+    command_->grace->async_wait([this](boost::system::error_code wait_ec) {
+      if (!wait_ec) {
+        stop_command(core::kill_signal::kill);
+      }
+    });
+  }
+}
+
+void group_runner::run_tests() {
+  const auto& test = context_.config->test;
+  std::vector<std::string> argv;
+  std::string reason;
+  switch (test.kind) {
+    case core::test_command_kind::none:
+      push(core::tests_done_event{core::test_status::none, "test.command is \"none\""});
+      return;
+    case core::test_command_kind::argv:
+      argv = test.command;
+      break;
+    case core::test_command_kind::auto_detect: {
+      auto detected = detect_test_command(context_.workdir);
+      if (detected.argv.empty()) {
+        push(core::tests_done_event{core::test_status::none, detected.reason});
+        return;
+      }
+      argv = std::move(detected.argv);
+      reason = std::move(detected.reason);
+      break;
+    }
+  }
+  start_command(argv, test.timeout_s, "_tests.log",
+                [this, argv](exit_info x, bool timed_out, const std::string& output) {
+                  const auto status = timed_out ? core::test_status::failed
+                                                : classify_test_run(argv, x.exit_code, output);
+                  std::string detail = join(argv, " ") + ": " +
+                                       (timed_out ? std::string("timed out") : describe_exit(x));
+                  push(core::tests_done_event{status, std::move(detail)});
+                });
+}
+
+}  // namespace maestro::detail

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <maestro/core/config.hpp>
+#include <maestro/core/group_machine.hpp>
+#include <maestro/core/task.hpp>
+#include <maestro/file_state_store.hpp>
+#include <maestro/launcher.hpp>
+#include <maestro/status_sink.hpp>
+#include <maestro/tracker.hpp>
+
+namespace maestro::detail {
+
+/// What every group of one coordinator shares.
+struct runtime_context {
+  const core::config* config = nullptr;
+  std::filesystem::path workdir;
+  std::filesystem::path state_dir;
+  launcher* process_launcher = nullptr;
+  tracker* task_tracker = nullptr;
+  status_sink* sink = nullptr;
+  std::vector<std::string> base_environment;
+};
+
+/// One group to run.
+struct group_request {
+  std::string group_id;
+  std::string group_name;  ///< the marker's NAME, or `_sequential`
+  bool parallel = true;
+  std::vector<core::task> tasks;  ///< the source's records, in machine order
+  std::vector<core::group_task> machine_tasks;
+  core::group_settings settings;
+  group_record record;
+};
+
+/// The runtime of one group: one coroutine on a strand that awaits the next
+/// event, hands it to the core, and carries out the actions. Producers
+/// (child exits, timers, the tracker, `stop`) only push events; the queue is
+/// unbounded so that a producer never waits, and a timer that never expires
+/// serves as the coroutine's wake-up.
+class group_runner {
+ public:
+  group_runner(boost::asio::any_io_executor strand, const runtime_context& context,
+               group_request request);
+  group_runner(const group_runner&) = delete;
+  group_runner& operator=(const group_runner&) = delete;
+  ~group_runner();
+
+  /// Runs the group to its terminal state. Must be awaited on the strand.
+  /// A cancellation of the awaiting operation stops the group (terminal
+  /// cancellation: at once; otherwise gracefully) and still completes only
+  /// when every child has exited.
+  boost::asio::awaitable<core::group_status> run();
+
+  /// Asks the group to stop. Call on the strand.
+  void stop(core::stop_mode mode, std::string reason);
+
+  [[nodiscard]] const core::group_machine& machine() const noexcept { return machine_; }
+
+ private:
+  struct command_run {
+    child_handle child;
+    std::unique_ptr<boost::asio::steady_timer> deadline;
+    std::unique_ptr<boost::asio::steady_timer> grace;
+    bool timed_out = false;
+  };
+  using command_done = std::function<void(exit_info, bool timed_out, std::string output_tail)>;
+
+  void push(core::event_body body);
+  void execute(const core::action& a);
+  void launch(const core::launch_action& a);
+  void set_timer(const core::timer_id& id, core::clock_time deadline);
+  void start_command(const std::vector<std::string>& argv, double timeout_s, std::string_view log,
+                     command_done done);
+  void stop_command(core::kill_signal signal);
+  void run_tests();
+  launch_spec make_spec(std::size_t task, const std::string& agent, std::uint32_t attempt) const;
+
+  boost::asio::any_io_executor strand_;
+  const runtime_context& context_;
+  group_request request_;
+  core::group_machine machine_;
+  std::unique_ptr<file_state_store> store_;
+  std::deque<core::event> queue_;
+  boost::asio::steady_timer wake_;
+  bool waiting_ = false;
+  bool finished_ = false;
+  std::map<core::timer_id, std::unique_ptr<boost::asio::steady_timer>> timers_;
+  std::vector<std::optional<std::pair<std::uint32_t, child_handle>>> children_;
+  std::optional<command_run> command_;
+};
+
+}  // namespace maestro::detail
