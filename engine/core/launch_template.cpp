@@ -101,9 +101,11 @@ bool looks_like_path(std::string_view word) {
     return true;
   }
   const auto dot = word.rfind('.');
-  // A stem of one letter is an abbreviation ("e.g"), not a file.
-  if (dot == std::string_view::npos || dot < 2 || dot + 1 == word.size()) {
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == word.size()) {
     return false;
+  }
+  if (dot == 1 && word.size() == 3) {
+    return false;  // "e.g", "i.e": abbreviations, not files
   }
   const auto ext = word.substr(dot + 1);
   return ext.size() <= 10 && std::any_of(ext.begin(), ext.end(), is_alpha);

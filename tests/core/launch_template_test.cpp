@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(file_paths_in_descriptions) {
   BOOST_TEST(file_paths_in("Edit src/a.cpp and `README.md`, then (docs/guide.txt). "
                            "See https://x.org/a.html, v1.5 and main.cpp. Also src/a.cpp again") ==
              (strings{"src/a.cpp", "README.md", "docs/guide.txt", "main.cpp"}));
-  BOOST_TEST(file_paths_in("no files here, e.g. nothing").empty());
+  BOOST_TEST(file_paths_in("no files here, e.g. nothing, i.e. none").empty());
+  BOOST_TEST(file_paths_in("see a.py and b.txt") == (strings{"a.py", "b.txt"}));
   BOOST_TEST(file_paths_in("\x1b[1mschema.sql\x1b[0m") == (strings{"schema.sql"}));
 }
 
