@@ -19,6 +19,7 @@
 
 #include "cli_options.hpp"
 #include "inputs.hpp"
+#include "logging.hpp"
 #include "progress.hpp"
 
 namespace maestro::app {
@@ -109,6 +110,7 @@ json::object outcome_json(const run_outcome& outcome, int exit_code) {
 int run_execute(const common_options& common, const execute_options& options) {
   try {
     raise_open_file_limit();
+    configure_logging(common.log_level);
     const auto config = load_effective_config(common);
     std::string origin;
     auto doc = load_source(common, origin);

@@ -66,6 +66,9 @@ coordinator::coordinator(asio::any_io_executor executor, core::config config,
   plan_options.completed_elsewhere = completed_task_ids(state_dir_);
   plan_ = core::make_plan(tasks_, plan_options);
 
+  if (options_.process_launcher == nullptr && config_.launcher.kind == core::launcher_kind::slurm) {
+    throw refused("launcher.kind \"slurm\" is not available in this build yet");
+  }
   if (options_.process_launcher == nullptr) {
     own_launcher_ = std::make_unique<local_launcher>(strand_);
     options_.process_launcher = own_launcher_.get();

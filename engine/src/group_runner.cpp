@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <maestro/agent_command.hpp>
+#include <maestro/log.hpp>
 #include <maestro/test_detection.hpp>
 
 namespace maestro::detail {
@@ -243,6 +244,11 @@ void group_runner::launch(const core::launch_action& l) {
         if (context_.sink != nullptr) {
           context_.sink->attempt_exited(machine_, task, now());
         }
+        if (log::enabled(log::level::debug)) {
+          log::write(log::level::debug,
+                     "group " + request_.group_id + ": " + request_.tasks[task].id + " attempt " +
+                         std::to_string(attempt) + " ended: " + describe_exit(x));
+        }
         push(core::exited_event{task, attempt, x.exit_code, x.signal});
       },
       ec);
@@ -253,6 +259,12 @@ void group_runner::launch(const core::launch_action& l) {
     return;
   }
   children_[l.task] = std::make_pair(l.attempt, child);
+  if (log::enabled(log::level::debug)) {
+    log::write(log::level::debug, "group " + request_.group_id + ": launched " +
+                                      request_.tasks[l.task].id + " attempt " +
+                                      std::to_string(l.attempt) + " (" + l.agent + "), pid " +
+                                      std::to_string(child.pid));
+  }
   if (context_.sink != nullptr) {
     context_.sink->attempt_launched(machine_, l.task, now());
   }

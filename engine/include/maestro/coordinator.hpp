@@ -97,7 +97,8 @@ class refused : public std::runtime_error {
 class coordinator {
  public:
   /// Plans `tasks` at once; throws `core::input_error` on bad input, as
-  /// `core::make_plan` does.
+  /// `core::make_plan` does, and `refused` for a `launcher.kind` that has no
+  /// adapter yet (`slurm`) unless `options.process_launcher` is given.
   coordinator(boost::asio::any_io_executor executor, core::config config,
               std::vector<core::task> tasks, coordinator_options options = {});
   coordinator(const coordinator&) = delete;
