@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -38,10 +39,10 @@ std::string format_utc(std::chrono::system_clock::time_point t) {
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis % 1000));
-  return buffer;
+  const int n = std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                              utc.tm_min, utc.tm_sec, static_cast<int>(millis % 1000));
+  return {buffer, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof buffer) - 1))};
 }
 
 json::value optional_string(const std::string& s) {
@@ -50,12 +51,13 @@ json::value optional_string(const std::string& s) {
 
 }  // namespace
 
-file_state_store::file_state_store(boost::asio::any_io_executor executor, group_record record,
-                                   error_handler on_error, std::chrono::milliseconds coalesce)
+file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
+                                   group_record record, error_handler on_error,
+                                   std::chrono::milliseconds coalesce)
     : record_(std::move(record)),
       on_error_(std::move(on_error)),
       coalesce_(coalesce),
-      timer_(std::move(executor)),
+      timer_(executor),
       wall_anchor_(std::chrono::system_clock::now()),
       steady_anchor_(std::chrono::steady_clock::now()) {
   if (record_.created_at.empty()) {
@@ -145,9 +147,13 @@ void file_state_store::schedule(const core::group_machine& machine) {
   }
   armed_ = true;
   timer_.expires_after(coalesce_);
-  timer_.async_wait([this](boost::system::error_code ec) {
+  // The store may be gone when a cancelled (or just expired) wait completes.
+  timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+    if (ec || alive.expired()) {
+      return;
+    }
     armed_ = false;
-    if (!ec && machine_ != nullptr) {
+    if (machine_ != nullptr) {
       write(*machine_, false);
     }
   });

@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -56,25 +57,40 @@ constexpr std::string_view tasks_json = R"([
   {"id": "demo-3", "title": "[P:Group-demo] Write the docs"}
 ])";
 
-/// A status sink that prints each task change. The engine calls it on its
-/// strand; with one thread running the io_context, that is this thread.
+/// A status sink that prints each task's status as it changes. The engine
+/// calls it on its strand; with one thread running the io_context, that is
+/// this thread. `task_changed` also reports changes that keep the status
+/// (a pid recorded, a task closed), which this sink leaves out.
 class printing_sink final : public maestro::status_sink {
  public:
+  void group_started(std::string_view group_id,
+                     const maestro::core::group_machine& machine) override {
+    std::cout << "  [" << group_id << "] started, " << machine.tasks().size() << " task(s)\n";
+    shown_.assign(machine.tasks().size(), maestro::core::task_status::pending);
+  }
+
   void task_changed(std::string_view group_id, const maestro::core::group_machine& machine,
                     std::size_t task) override {
-    std::cout << "  [" << group_id << "] " << machine.tasks()[task].id << ": "
-              << maestro::core::to_string(machine.state(task).status) << '\n';
+    const auto status = machine.state(task).status;
+    if (task < shown_.size() && shown_[task] != status) {
+      shown_[task] = status;
+      std::cout << "  [" << group_id << "] " << machine.tasks()[task].id << ": "
+                << maestro::core::to_string(status) << '\n';
+    }
   }
 
   void group_finished(std::string_view group_id,
                       const maestro::core::group_machine& machine) override {
-    std::cout << "  [" << group_id << "] group " << maestro::core::to_string(machine.status())
+    std::cout << "  [" << group_id << "] finished: " << maestro::core::to_string(machine.status())
               << '\n';
   }
 
   void message(maestro::severity /*level*/, std::string_view text) override {
     std::cout << "  engine: " << text << '\n';
   }
+
+ private:
+  std::vector<maestro::core::task_status> shown_;  // the last status printed, per task
 };
 
 /// The host's own work: a tick every 50 ms until `stop` is called.
@@ -120,8 +136,7 @@ void rethrow_if_failed(const std::exception_ptr& e) {
 
 /// A fresh directory under the system's temporary directory.
 std::filesystem::path make_temp_dir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "maestro-embed-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "maestro-embed-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw std::runtime_error("cannot create a temporary directory");
   }

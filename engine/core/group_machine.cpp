@@ -163,10 +163,10 @@ std::vector<action> group_machine::handle(const event& e) {
     std::set<std::size_t> seen;
     std::vector<action> kept;
     kept.reserve(actions.size());
-    for (auto it = actions.rbegin(); it != actions.rend(); ++it) {
-      const auto* changed = std::get_if<task_changed_action>(&*it);
+    for (std::size_t k = actions.size(); k-- > 0;) {  // the last report of a task wins
+      const auto* changed = std::get_if<task_changed_action>(&actions[k]);
       if (changed == nullptr || seen.insert(changed->task).second) {
-        kept.push_back(std::move(*it));
+        kept.push_back(std::move(actions[k]));
       }
     }
     actions.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));

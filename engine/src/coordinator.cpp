@@ -35,6 +35,17 @@ bool has_command(const core::config& config, const std::string& agent) {
   return !config.agent_defaults.command.empty();
 }
 
+std::string no_command_message(const std::string& agent, const std::string& task) {
+  std::string message = "agent ";
+  message += agent;
+  message += " (task ";
+  message += task;
+  message += ") resolves to no command: give agents.";
+  message += agent;
+  message += ".command or agent_defaults.command";
+  return message;
+}
+
 }  // namespace
 
 int run_outcome::exit_code() const noexcept {
@@ -48,9 +59,9 @@ int run_outcome::exit_code() const noexcept {
   return stopped ? 1 : incomplete ? 4 : 0;
 }
 
-coordinator::coordinator(asio::any_io_executor executor, core::config config,
+coordinator::coordinator(const asio::any_io_executor& executor, core::config config,
                          std::vector<core::task> tasks, coordinator_options options)
-    : strand_(asio::make_strand(std::move(executor))),
+    : strand_(asio::make_strand(executor)),
       config_(std::move(config)),
       tasks_(std::move(tasks)),
       options_(std::move(options)) {
@@ -243,9 +254,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
     }
     for (const auto& agent : g.chain) {
       if (!has_command(config_, agent)) {
-        throw refused("agent " + agent + " (task " + t.id +
-                      ") resolves to no command: give agents." + agent +
-                      ".command or agent_defaults.command");
+        throw refused(no_command_message(agent, t.id));
       }
       if (const auto it = config_.agents.find(agent);
           it != config_.agents.end() && it->second.max_concurrent) {
@@ -291,6 +300,9 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
   }
   const auto status = co_await runner.run();
   current_ = nullptr;
+  if (status == core::group_status::cancelled) {
+    stopped_ = true;  // stopped by stop() or by the host's cancellation: no more stages
+  }
   co_return group_outcome{stage.id, status, {}};
 }
 

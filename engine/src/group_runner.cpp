@@ -52,7 +52,7 @@ std::string describe_exit(const exit_info& x) {
 
 // The last `limit` bytes of `path` from `offset` on.
 std::string read_tail(const std::filesystem::path& path, std::uintmax_t offset,
-                      std::size_t limit = 64 * 1024) {
+                      std::size_t limit = std::size_t{64} * 1024) {
   std::ifstream in(path, std::ios::binary);
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::uintmax_t>(std::max<std::streamoff>(in.tellg(), 0));
@@ -186,8 +186,12 @@ void group_runner::execute(const core::action& a) {
                     }
                   }
                   done.errors = std::move(errors);
-                  asio::post(strand_,
-                             [this, done = std::move(done)]() mutable { push(std::move(done)); });
+                  asio::post(strand_, [this, alive = std::weak_ptr<int>(alive_),
+                                       done = std::move(done)]() mutable {
+                    if (!alive.expired()) {
+                      push(std::move(done));
+                    }
+                  });
                 });
           },
           [this](const core::task_changed_action& t) {
@@ -217,7 +221,10 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
     }
   }
   for (const auto& [k, v] : command.env) {
-    spec.env.push_back(k + "=" + v);
+    std::string entry = k;
+    entry += '=';
+    entry += v;
+    spec.env.push_back(std::move(entry));
   }
   spec.log_file = request_.record.logs[task];
   spec.log_header = "=== maestro-async: attempt " + std::to_string(attempt) + ", agent " + agent +
@@ -273,9 +280,9 @@ void group_runner::launch(const core::launch_action& l) {
 
 void group_runner::set_timer(const core::timer_id& id, clock_time deadline) {
   auto timer = std::make_unique<asio::steady_timer>(strand_, deadline);
-  timer->async_wait([this, id](boost::system::error_code ec) {
-    if (ec) {
-      return;  // cancelled
+  timer->async_wait([this, id, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+    if (ec || alive.expired()) {
+      return;  // cancelled, or expired just before the runner ended
     }
     timers_.erase(id);
     push(core::timer_event{id});
@@ -284,7 +291,7 @@ void group_runner::set_timer(const core::timer_id& id, clock_time deadline) {
 }
 
 void group_runner::start_command(const std::vector<std::string>& argv, double timeout_s,
-                                 std::string_view log, command_done done) {
+                                 std::string_view log, const command_done& done) {
   launch_spec spec;
   spec.argv = argv;
   spec.env = context_.base_environment;
@@ -320,12 +327,13 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
     command_->deadline = std::make_unique<asio::steady_timer>(
         strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
                      std::chrono::duration<double>(timeout_s)));
-    command_->deadline->async_wait([this](boost::system::error_code wait_ec) {
-      if (!wait_ec && command_) {
-        command_->timed_out = true;
-        stop_command(core::kill_signal::terminate);
-      }
-    });
+    command_->deadline->async_wait(
+        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code wait_ec) {
+          if (!wait_ec && !alive.expired() && command_) {
+            command_->timed_out = true;
+            stop_command(core::kill_signal::terminate);
+          }
+        });
   }
 }
 
@@ -338,11 +346,12 @@ void group_runner::stop_command(core::kill_signal signal) {
     command_->grace = std::make_unique<asio::steady_timer>(
         strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
                      std::chrono::duration<double>(context_.config->kill_grace_s)));
-    command_->grace->async_wait([this](boost::system::error_code wait_ec) {
-      if (!wait_ec) {
-        stop_command(core::kill_signal::kill);
-      }
-    });
+    command_->grace->async_wait(
+        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code wait_ec) {
+          if (!wait_ec && !alive.expired()) {
+            stop_command(core::kill_signal::kill);
+          }
+        });
   }
 }
 

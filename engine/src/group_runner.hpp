@@ -34,6 +34,14 @@ struct runtime_context {
   std::vector<std::string> base_environment;
 };
 
+/// A refresh or test command in flight.
+struct command_run {
+  child_handle child;
+  std::unique_ptr<boost::asio::steady_timer> deadline;
+  std::unique_ptr<boost::asio::steady_timer> grace;
+  bool timed_out = false;
+};
+
 /// One group to run.
 struct group_request {
   std::string group_id;
@@ -70,12 +78,6 @@ class group_runner {
   [[nodiscard]] const core::group_machine& machine() const noexcept { return machine_; }
 
  private:
-  struct command_run {
-    child_handle child;
-    std::unique_ptr<boost::asio::steady_timer> deadline;
-    std::unique_ptr<boost::asio::steady_timer> grace;
-    bool timed_out = false;
-  };
   using command_done = std::function<void(exit_info, bool timed_out, std::string output_tail)>;
 
   void push(core::event_body body);
@@ -83,7 +85,7 @@ class group_runner {
   void launch(const core::launch_action& a);
   void set_timer(const core::timer_id& id, core::clock_time deadline);
   void start_command(const std::vector<std::string>& argv, double timeout_s, std::string_view log,
-                     command_done done);
+                     const command_done& done);
   void stop_command(core::kill_signal signal);
   void run_tests();
   launch_spec make_spec(std::size_t task, const std::string& agent, std::uint32_t attempt) const;
@@ -100,6 +102,9 @@ class group_runner {
   std::map<core::timer_id, std::unique_ptr<boost::asio::steady_timer>> timers_;
   std::vector<std::optional<std::pair<std::uint32_t, child_handle>>> children_;
   std::optional<command_run> command_;
+  // Handlers that may outlive the runner (a timer that expired as the group
+  // ended) hold a weak_ptr to this and do nothing once it has expired.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace maestro::detail

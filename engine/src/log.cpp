@@ -13,7 +13,7 @@
 namespace maestro::log {
 namespace {
 
-std::atomic<level> threshold_{level::off};
+std::atomic<level> gate{level::off};
 
 using logger_type = boost::log::sources::severity_channel_logger_mt<level, std::string>;
 
@@ -25,11 +25,11 @@ logger_type& logger() {
 }  // namespace
 
 void set_level(level threshold) noexcept {
-  threshold_.store(threshold, std::memory_order_relaxed);
+  gate.store(threshold, std::memory_order_relaxed);
 }
 
 bool enabled(level severity) noexcept {
-  const auto threshold = threshold_.load(std::memory_order_relaxed);
+  const auto threshold = gate.load(std::memory_order_relaxed);
   return threshold != level::off && severity >= threshold && severity != level::off;
 }
 

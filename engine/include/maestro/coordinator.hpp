@@ -99,11 +99,17 @@ class coordinator {
   /// Plans `tasks` at once; throws `core::input_error` on bad input, as
   /// `core::make_plan` does, and `refused` for a `launcher.kind` that has no
   /// adapter yet (`slurm`) unless `options.process_launcher` is given.
-  coordinator(boost::asio::any_io_executor executor, core::config config,
+  coordinator(const boost::asio::any_io_executor& executor, core::config config,
               std::vector<core::task> tasks, coordinator_options options = {});
   coordinator(const coordinator&) = delete;
   coordinator& operator=(const coordinator&) = delete;
   ~coordinator();
+
+  using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
+
+  /// The strand all of the coordinator's work runs on. A host that emits a
+  /// cancellation signal of its own should do it here.
+  [[nodiscard]] executor_type get_executor() const noexcept { return strand_; }
 
   /// The plan: stages in run order.
   [[nodiscard]] const core::plan& plan() const noexcept { return plan_; }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,7 +54,7 @@ class file_state_store final : public state_store {
 
   /// `executor` must be the runtime's strand. `anchor_*` map the engine's
   /// monotonic clock to wall time for the ISO 8601 timestamps.
-  file_state_store(boost::asio::any_io_executor executor, group_record record,
+  file_state_store(const boost::asio::any_io_executor& executor, group_record record,
                    error_handler on_error,
                    std::chrono::milliseconds coalesce = std::chrono::milliseconds(100));
   ~file_state_store() override;
@@ -88,6 +89,7 @@ class file_state_store final : public state_store {
   std::string pending_events_;   // whole lines not yet appended
   std::string last_group_line_;  // to log a group change once
   int events_fd_ = -1;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the store
 };
 
 }  // namespace maestro

@@ -120,6 +120,7 @@ struct timer_id {
   timer_kind kind = timer_kind::group_timeout;
   std::size_t task = 0;
   std::uint32_t generation = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): a false positive on defaulted <=>
   friend auto operator<=>(const timer_id&, const timer_id&) = default;
 };
 
@@ -271,6 +272,7 @@ class group_machine {
   struct queue_key {
     long long priority;
     std::size_t task;
+    // NOLINTNEXTLINE(modernize-use-nullptr): a false positive on defaulted <=>
     friend auto operator<=>(const queue_key&, const queue_key&) = default;
   };
 
