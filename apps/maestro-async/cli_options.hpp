@@ -27,6 +27,7 @@ struct detect_options {
 /// The flags of `execute` and `run`.
 struct execute_options {
   std::string group_id;  ///< empty for `run`
+  bool resume = false;   ///< `resume --group-id`
   bool force = false;
   bool keep_going = false;
 };
@@ -42,5 +43,12 @@ int run_list(const common_options& common, const std::string& status_filter);
 
 /// Runs `status --group-id`.
 int run_status(const common_options& common, const std::string& group_id);
+
+/// Runs `wait --group-id [--timeout]`.
+int run_wait(const common_options& common, const std::string& group_id,
+             std::optional<double> timeout);
+
+/// Runs `cancel --group-id`.
+int run_cancel(const common_options& common, const std::string& group_id);
 
 }  // namespace maestro::app

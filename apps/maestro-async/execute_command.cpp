@@ -123,6 +123,7 @@ int run_execute(const common_options& common, const execute_options& options) {
     place.state_dir = state_dir_of(config);
     place.source = origin;
     place.sink = &progress;
+    place.watched_source = origin;
     coordinator c(io.get_executor(), config, std::move(doc.tasks), place);
     if (common.dry_run) {
       return dry_run(c, options.group_id);
@@ -152,7 +153,9 @@ int run_execute(const common_options& common, const execute_options& options) {
       outcome = std::move(o);
       signals.cancel();
     };
-    if (options.group_id.empty()) {
+    if (options.resume) {
+      c.async_resume(options.group_id, done);
+    } else if (options.group_id.empty()) {
       c.async_run(options.keep_going ? after_failure::keep_going : after_failure::stop, done);
     } else {
       c.async_execute(options.group_id,

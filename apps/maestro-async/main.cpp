@@ -104,9 +104,10 @@ int main(int argc, char** argv) {
   if (detect_cmd->parsed()) {
     return maestro::app::run_detect(common, detect);
   }
-  if (execute_cmd->parsed() || run_cmd->parsed()) {
+  if (execute_cmd->parsed() || run_cmd->parsed() || resume_cmd->parsed()) {
     maestro::app::execute_options options;
-    options.group_id = execute_cmd->parsed() ? group_id : std::string{};
+    options.group_id = run_cmd->parsed() ? std::string{} : group_id;
+    options.resume = resume_cmd->parsed();
     options.force = force;
     options.keep_going = keep_going;
     return maestro::app::run_execute(common, options);
@@ -116,6 +117,12 @@ int main(int argc, char** argv) {
   }
   if (status_cmd->parsed()) {
     return maestro::app::run_status(common, group_id);
+  }
+  if (wait_cmd->parsed()) {
+    return maestro::app::run_wait(common, group_id, timeout);
+  }
+  if (cancel_cmd->parsed()) {
+    return maestro::app::run_cancel(common, group_id);
   }
   for (const auto* command : app.get_subcommands()) {
     fmt::print(stderr, "maestro-async: {}: not available in this build yet\n", command->get_name());

@@ -125,7 +125,9 @@ group_machine::group_machine(std::vector<group_task> tasks, group_settings setti
     if (t.chain.empty()) {
       t.chain.emplace_back("default");  // the runtime always resolves an agent
     }
-    states_[i].attempts = t.earlier_attempts;
+    for (const auto& agent : t.earlier_agents) {
+      states_[i].history.push_back({agent, ++states_[i].attempts, std::nullopt, 0, false, {}});
+    }
     if (t.already_completed) {
       set_status(i, task_status::completed);
     }

@@ -1,13 +1,17 @@
 #include <algorithm>
+#include <signal.h>
 #include <unistd.h>
 #include <unordered_map>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 
 #include <maestro/coordinator.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/leftovers.hpp>
 #include <maestro/local_launcher.hpp>
 #include <maestro/state_dir.hpp>
 
@@ -95,6 +99,7 @@ coordinator::coordinator(const asio::any_io_executor& executor, core::config con
   context_->process_launcher = options_.process_launcher;
   context_->task_tracker = options_.task_tracker;
   context_->sink = options_.sink;
+  context_->watched_source = options_.watched_source;
   for (char** e = environ; *e != nullptr; ++e) {
     context_->base_environment.emplace_back(*e);
   }
@@ -180,18 +185,97 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
   co_return outcome;
 }
 
+asio::awaitable<void> coordinator::end_leftovers(const boost::json::value& metadata,
+                                                 const std::string& group_id) {
+  // Process groups recorded as running belong to an engine that is gone
+  // (the lock is ours): SIGTERM, the grace period, then SIGKILL.
+  std::vector<int> groups;
+  for (const auto& r : metadata.at("results").as_array()) {
+    const auto& o = r.as_object();
+    const auto* pgid = o.if_contains("pgid");
+    if (o.at("status") != "running" || pgid == nullptr || !pgid->is_int64()) {
+      continue;
+    }
+    const auto id = std::string(o.at("task_id").as_string());
+    if (!leftover_processes(static_cast<int>(pgid->as_int64()), id, group_id).empty()) {
+      groups.push_back(static_cast<int>(pgid->as_int64()));
+      if (options_.sink != nullptr) {
+        options_.sink->message(severity::warning, "ending the leftover processes of task " + id +
+                                                      " (process group " +
+                                                      std::to_string(groups.back()) + ")");
+      }
+    }
+  }
+  if (groups.empty()) {
+    co_return;
+  }
+  for (const int pgid : groups) {
+    ::kill(-pgid, SIGTERM);
+  }
+  asio::steady_timer grace(strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
+                                        std::chrono::duration<double>(config_.kill_grace_s)));
+  co_await grace.async_wait(asio::use_awaitable);
+  for (const int pgid : groups) {
+    ::kill(-pgid, SIGKILL);
+  }
+}
+
+asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
+  const auto* stage = plan_.find_stage(group_id);
+  if (stage == nullptr) {
+    throw refused("unknown group: " + group_id);
+  }
+  const auto metadata = read_metadata(group_dir(state_dir_, group_id));
+  if (!metadata) {
+    throw refused("group " + group_id + " has no state to resume; use execute");
+  }
+  run_outcome outcome;
+  if (metadata->at("status") == "completed") {
+    outcome.groups.push_back({group_id, core::group_status::completed, "already completed"});
+    co_return outcome;
+  }
+  outcome.groups.push_back(
+      co_await run_stage(*stage, completed_group::run_again, stage_start::resume));
+  outcome.stopped = stopped_;
+  co_return outcome;
+}
+
 asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
-                                                      completed_group policy) {
+                                                      completed_group policy, stage_start start) {
   const auto dir = group_dir(state_dir_, stage.id);
   auto lock = group_lock::try_acquire(dir);
   if (!lock) {
     throw refused("group " + stage.id + " is already running (lock " + (dir / "lock").string() +
                   " is held)");
   }
+  // What an earlier run recorded, per task: for resume.
+  struct earlier_result {
+    bool completed = false;
+    std::vector<std::string> agents;
+  };
+  std::unordered_map<std::string, earlier_result> earlier;
   std::string created_at;
   if (const auto metadata = read_metadata(dir)) {
     if (policy == completed_group::refuse && metadata->at("status") == "completed") {
       throw refused("group " + stage.id + " already completed; use --force to run it again");
+    }
+    if (start == stage_start::resume) {
+      const auto& md = metadata->get_object();
+      if (const auto* c = md.if_contains("created_at"); c != nullptr && c->is_string()) {
+        created_at = std::string(c->get_string());
+      }
+      co_await end_leftovers(*metadata, stage.id);
+      for (const auto& r : md.at("results").as_array()) {
+        const auto& o = r.as_object();
+        earlier_result e;
+        e.completed = o.at("status") == "completed";
+        if (const auto* h = o.if_contains("agent_history"); h != nullptr && h->is_array()) {
+          for (const auto& a : h->get_array()) {
+            e.agents.emplace_back(a.as_string());
+          }
+        }
+        earlier[std::string(o.at("task_id").as_string())] = std::move(e);
+      }
     }
   }
 
@@ -222,7 +306,13 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
     request.record.group_limit = it->second;
   }
   request.record.engine_pid = static_cast<int>(::getpid());
+  for (const auto& t : tasks_) {
+    if (core::is_closed_status(t.status)) {
+      request.closed_in_source.insert(t.id);
+    }
+  }
   request.record.source = options_.source;
+  request.record.created_at = created_at;
 
   for (const auto planned_index : stage.tasks) {
     const auto& p = plan_.tasks[planned_index];
@@ -235,6 +325,10 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
       g.chain.push_back(fallback);
     }
     g.timeout_s = t.timeout_s;
+    if (const auto it = earlier.find(t.id); it != earlier.end()) {
+      g.already_completed = it->second.completed;
+      g.earlier_agents = it->second.agents;
+    }
     for (const auto& dep : t.dependencies) {
       if (!dep.gates()) {
         continue;

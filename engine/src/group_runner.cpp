@@ -15,6 +15,7 @@
 
 #include <maestro/agent_command.hpp>
 #include <maestro/log.hpp>
+#include <maestro/task_file.hpp>
 #include <maestro/test_detection.hpp>
 
 namespace maestro::detail {
@@ -81,7 +82,8 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
       request_(std::move(request)),
       machine_(request_.machine_tasks, request_.settings, request_.parallel),
       wake_(strand_),
-      children_(request_.machine_tasks.size()) {}
+      children_(request_.machine_tasks.size()),
+      reread_timer_(strand_) {}
 
 group_runner::~group_runner() = default;
 
@@ -109,6 +111,9 @@ asio::awaitable<core::group_status> group_runner::run() {
     context_.sink->group_started(request_.group_id, machine_);
   }
   store_->flush(machine_);  // the first state, before anything launches
+  if (!context_.watched_source.empty()) {
+    watch_source();
+  }
   push(core::start_event{});
   while (!finished_) {
     while (queue_.empty()) {
@@ -136,6 +141,8 @@ asio::awaitable<core::group_status> group_runner::run() {
     timer->cancel();
   }
   timers_.clear();
+  watcher_.reset();
+  reread_timer_.cancel();
   store_->flush(machine_);  // the terminal state, before anyone is told
   if (context_.sink != nullptr) {
     context_.sink->group_finished(request_.group_id, machine_);
@@ -385,6 +392,69 @@ void group_runner::run_tests() {
                                        (timed_out ? std::string("timed out") : describe_exit(x));
                   push(core::tests_done_event{status, std::move(detail)});
                 });
+}
+
+void group_runner::watch_source() {
+  const auto& file = context_.watched_source;
+  try {
+    watcher_ = std::make_unique<inotify_watcher>(strand_);
+  } catch (const boost::system::system_error& e) {
+    if (context_.sink != nullptr) {
+      context_.sink->message(severity::warning,
+                             std::string("cannot watch the task source: ") + e.what());
+    }
+    return;
+  }
+  const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  if (const auto ec = watcher_->watch(dir); ec) {
+    if (context_.sink != nullptr) {
+      context_.sink->message(severity::warning,
+                             "cannot watch " + dir.string() + ": " + ec.message());
+    }
+    watcher_.reset();
+    return;
+  }
+  watcher_->start([this, name = file.filename().string()](const file_change& change) {
+    if (!change.overflow && change.name != name) {
+      return;
+    }
+    // A burst of events (write, then rename) is one re-read, a moment later.
+    if (reread_armed_) {
+      return;
+    }
+    reread_armed_ = true;
+    reread_timer_.expires_after(std::chrono::milliseconds(2));
+    reread_timer_.async_wait(
+        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+          if (ec || alive.expired()) {
+            return;
+          }
+          reread_armed_ = false;
+          reread_source();
+        });
+  });
+}
+
+void group_runner::reread_source() {
+  task_document doc;
+  try {
+    doc = load_task_file(context_.watched_source);
+  } catch (const core::input_error& e) {
+    // Half-written by an editor, perhaps: the next change reads it again.
+    if (!source_warned_ && context_.sink != nullptr) {
+      context_.sink->message(severity::warning, std::string("task source unreadable: ") + e.what());
+      source_warned_ = true;
+    }
+    return;
+  }
+  for (const auto& t : doc.tasks) {
+    if (core::is_closed_status(t.status) && request_.closed_in_source.insert(t.id).second) {
+      if (log::enabled(log::level::debug)) {
+        log::write(log::level::debug, "task source: " + t.id + " is now " + t.status);
+      }
+      push(core::source_closed_event{t.id});
+    }
+  }
 }
 
 }  // namespace maestro::detail

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -17,6 +18,7 @@
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/task.hpp>
 #include <maestro/file_state_store.hpp>
+#include <maestro/inotify_watcher.hpp>
 #include <maestro/launcher.hpp>
 #include <maestro/status_sink.hpp>
 #include <maestro/tracker.hpp>
@@ -32,6 +34,9 @@ struct runtime_context {
   tracker* task_tracker = nullptr;
   status_sink* sink = nullptr;
   std::vector<std::string> base_environment;
+  /// The tasks file to watch for tasks that close while the group runs;
+  /// empty: no watch.
+  std::filesystem::path watched_source;
 };
 
 /// A refresh or test command in flight.
@@ -51,6 +56,9 @@ struct group_request {
   std::vector<core::group_task> machine_tasks;
   core::group_settings settings;
   group_record record;
+  /// Ids the source shows closed when the group starts; a watched change
+  /// reports the ids closed since.
+  std::unordered_set<std::string> closed_in_source;
 };
 
 /// The runtime of one group: one coroutine on a strand that awaits the next
@@ -88,6 +96,8 @@ class group_runner {
                      const command_done& done);
   void stop_command(core::kill_signal signal);
   void run_tests();
+  void watch_source();
+  void reread_source();
   launch_spec make_spec(std::size_t task, const std::string& agent, std::uint32_t attempt) const;
 
   boost::asio::any_io_executor strand_;
@@ -102,6 +112,10 @@ class group_runner {
   std::map<core::timer_id, std::unique_ptr<boost::asio::steady_timer>> timers_;
   std::vector<std::optional<std::pair<std::uint32_t, child_handle>>> children_;
   std::optional<command_run> command_;
+  std::unique_ptr<inotify_watcher> watcher_;
+  boost::asio::steady_timer reread_timer_;
+  bool reread_armed_ = false;
+  bool source_warned_ = false;
   // Handlers that may outlive the runner (a timer that expired as the group
   // ended) hold a weak_ptr to this and do nothing once it has expired.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

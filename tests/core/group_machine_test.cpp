@@ -489,15 +489,16 @@ BOOST_AUTO_TEST_CASE(stale_events_are_ignored) {
 BOOST_AUTO_TEST_CASE(completed_before_resume_is_not_run_again) {
   auto done = make("done");
   done.already_completed = true;
-  done.earlier_attempts = 1;
+  done.earlier_agents = {"a"};
   auto next = make("next");
   next.waits_for = {0};
-  next.earlier_attempts = 2;
+  next.earlier_agents = {"a", "a"};
   script s({done, next}, settings());
   s.start();
   BOOST_TEST(s.launches() == (ids{"next:a"}));
   BOOST_TEST(s.all<launch_action>().at(0).attempt == 3U);
   s.exit(1, 0);
+  BOOST_TEST(s.machine().state(1).history.size() == 3U);  // the earlier attempts are kept
   pass_tests_and_close(s);
   s.check_settled(group_status::completed);
 }

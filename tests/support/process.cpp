@@ -97,7 +97,16 @@ bool process_gone(int pid) {
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
+  // A file that does not exist yet, or a JSON document not written yet,
+  // is "not yet".
+  const auto check = [&done] {
+    try {
+      return done();
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  while (!check()) {
     if (std::chrono::steady_clock::now() > deadline) {
       return false;
     }

@@ -51,7 +51,8 @@ process_result run_process(const std::vector<std::string>& argv, const std::file
 [[nodiscard]] bool process_gone(int pid);
 
 /// Calls `done` until it returns true or `limit` passes; returns its last
-/// answer. Tests use it to wait for something a real process does.
+/// answer. An exception from `done` counts as false. Tests use it to wait
+/// for something a real process does.
 bool eventually(const std::function<bool()>& done,
                 std::chrono::milliseconds limit = std::chrono::seconds(20));
 

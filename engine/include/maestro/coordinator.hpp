@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <maestro/core/config.hpp>
 #include <maestro/core/group_machine.hpp>
@@ -42,6 +43,11 @@ struct coordinator_options {
   launcher* process_launcher = nullptr;
   /// Null: a `state_only_tracker`.
   tracker* task_tracker = nullptr;
+  /// The tasks file, watched (inotify on its directory) while a group
+  /// runs: a blocker that closes there releases its blocked tasks (within
+  /// `blocked_wait_s`), and a queued task that closes there is `skipped`.
+  /// Empty: no watch.
+  std::filesystem::path watched_source;
 };
 
 /// What `async_run` does after a failed stage.
@@ -132,13 +138,31 @@ class coordinator {
     return boost::asio::co_spawn(strand_, run_impl(policy), std::forward<CompletionToken>(token));
   }
 
+  /// Continues an interrupted or crashed group: first ends every process
+  /// group its state records as running (after checking, through /proc,
+  /// that the processes are that task's), then runs the tasks that did not
+  /// complete, keeping the earlier attempts in the history. Completed tasks
+  /// are not run again. Throws `refused` for a group that is running, that
+  /// has no state to resume, or that is unknown.
+  template <class CompletionToken>
+  auto async_resume(std::string group_id, CompletionToken&& token) {
+    return boost::asio::co_spawn(strand_, resume_impl(std::move(group_id)),
+                                 std::forward<CompletionToken>(token));
+  }
+
   /// Stops the running group (and any stage after it). Thread-safe.
   void stop(core::stop_mode mode, std::string reason = {});
 
  private:
   boost::asio::awaitable<run_outcome> execute_impl(std::string group_id, completed_group policy);
   boost::asio::awaitable<run_outcome> run_impl(after_failure policy);
-  boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, completed_group policy);
+  boost::asio::awaitable<run_outcome> resume_impl(std::string group_id);
+  boost::asio::awaitable<void> end_leftovers(const boost::json::value& metadata,
+                                             const std::string& group_id);
+  /// How a stage starts: from nothing, or from its recorded state.
+  enum class stage_start { fresh, resume };
+  boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, completed_group policy,
+                                                  stage_start start = stage_start::fresh);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   core::config config_;

@@ -77,8 +77,9 @@ struct group_task {
   std::optional<double> timeout_s;
   /// Completed in an earlier run of this group (resume): not run again.
   bool already_completed = false;
-  /// Launches made by earlier runs (resume), so that attempts keep counting.
-  std::uint32_t earlier_attempts = 0;
+  /// The agents of the attempts made by earlier runs (resume), in order, so
+  /// that attempts keep counting and the history is kept.
+  std::vector<std::string> earlier_agents;
 };
 
 /// Everything the core needs to know about limits and policies. Durations

@@ -1,0 +1,234 @@
+// `maestro-async wait` and `cancel`: they follow a group from outside its
+// engine. Both block in poll(2) on an inotify descriptor (the group's
+// directory) and a pidfd (the engine), so they wake only when something
+// happens: never on a timer of their own, apart from --timeout.
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <optional>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include <maestro/core/input_error.hpp>
+#include <maestro/state_dir.hpp>
+
+#include "cli_options.hpp"
+#include "inputs.hpp"
+
+namespace maestro::app {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// A descriptor closed on scope exit.
+class fd_guard {
+ public:
+  explicit fd_guard(int fd = -1) noexcept : fd_(fd) {}
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  ~fd_guard() { reset(); }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = fd;
+  }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+int pidfd_open(int pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+// Reads and discards what the inotify descriptor holds: any event means
+// "look again".
+void drain(int fd) {
+  char buffer[4096];
+  while (::read(fd, buffer, sizeof buffer) > 0) {
+  }
+}
+
+int exit_code_of(const std::string& status) {
+  return status == "completed" ? 0 : 1;
+}
+
+bool terminal(const std::string& status) {
+  return status == "completed" || status == "failed" || status == "incomplete" ||
+         status == "cancelled";
+}
+
+std::optional<std::string> recorded_status(const fs::path& dir) {
+  const auto metadata = read_metadata(dir);
+  if (!metadata) {
+    return std::nullopt;
+  }
+  return reported_status(*metadata, dir);
+}
+
+int engine_pid_of(const fs::path& dir) {
+  const auto metadata = read_metadata(dir);
+  if (!metadata) {
+    return 0;
+  }
+  const auto* pid = metadata->get_object().if_contains("engine_pid");
+  return pid != nullptr && pid->is_int64() ? static_cast<int>(pid->as_int64()) : 0;
+}
+
+void report(const common_options& common, const std::string& group, const std::string& status) {
+  if (common.json) {
+    fmt::print("{}\n", json::serialize(json::object{{"group_id", group}, {"status", status}}));
+  } else {
+    fmt::print("group {}: {}\n", group, status);
+  }
+}
+
+// Blocks until one of `fds` is readable or `deadline` passes; returns false
+// on the deadline.
+bool wait_readable(std::vector<pollfd>& fds, std::optional<clock_type::time_point> deadline) {
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock_type::now());
+      if (left.count() <= 0) {
+        return false;
+      }
+      timeout_ms = static_cast<int>(std::min<long long>(left.count(), 1'000'000'000));
+    }
+    const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (n > 0) {
+      return true;
+    }
+    if (n < 0 && errno != EINTR) {
+      throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    }
+  }
+}
+
+}  // namespace
+
+int run_wait(const common_options& common, const std::string& group_id,
+             std::optional<double> timeout) {
+  try {
+    const auto state_dir = state_dir_of(load_effective_config(common));
+    const auto groups = state_dir / "parallel_groups";
+    const auto dir = group_dir(state_dir, group_id);
+    std::optional<clock_type::time_point> deadline;
+    if (timeout) {
+      deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                         std::chrono::duration<double>(*timeout));
+    }
+    if (!fs::exists(dir / "metadata.json") && !timeout) {
+      fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
+                 (dir / "metadata.json").string());
+      return 2;
+    }
+
+    const fd_guard inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (inotify.get() < 0) {
+      throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
+    }
+    // A group that does not exist yet: watch parallel_groups/ for its
+    // directory, then its directory for metadata.json. Watches are added
+    // before each look, so nothing created in between is missed.
+    fs::create_directories(groups);
+    const int groups_watch =
+        ::inotify_add_watch(inotify.get(), groups.c_str(), IN_CREATE | IN_MOVED_TO);
+    int dir_watch = -1;
+    fd_guard pidfd;
+    int watched_pid = 0;
+    for (;;) {
+      if (dir_watch < 0 && fs::exists(dir)) {
+        dir_watch = ::inotify_add_watch(inotify.get(), dir.c_str(),
+                                        IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE_SELF);
+        if (groups_watch >= 0) {
+          ::inotify_rm_watch(inotify.get(), groups_watch);
+        }
+      }
+      if (const auto status = recorded_status(dir)) {
+        if (terminal(*status) || *status == "interrupted") {
+          report(common, group_id, *status);
+          return exit_code_of(*status);
+        }
+        // Running: also watch the engine, so that one that dies without a
+        // terminal state is noticed at once.
+        if (const int pid = engine_pid_of(dir); pid > 0 && pid != watched_pid) {
+          watched_pid = pid;
+          pidfd.reset(pidfd_open(pid));
+          if (pidfd.get() < 0) {
+            continue;  // already gone: the next look reports it
+          }
+        }
+      }
+      std::vector<pollfd> fds{{inotify.get(), POLLIN, 0}};
+      if (pidfd.get() >= 0) {
+        fds.push_back({pidfd.get(), POLLIN, 0});
+      }
+      if (!wait_readable(fds, deadline)) {
+        fmt::print(stderr, "maestro-async: wait: group {}: timed out\n", group_id);
+        return 3;
+      }
+      drain(inotify.get());
+      if (fds.size() > 1 && (fds[1].revents & POLLIN) != 0) {
+        // The engine ended. Its terminal state, if any, was written first.
+        const auto status = recorded_status(dir).value_or("interrupted");
+        const auto final_status = terminal(status) ? status : std::string("interrupted");
+        report(common, group_id, final_status);
+        return exit_code_of(final_status);
+      }
+    }
+  } catch (const core::config_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 1;
+  }
+}
+
+int run_cancel(const common_options& common, const std::string& group_id) {
+  try {
+    const auto state_dir = state_dir_of(load_effective_config(common));
+    const auto dir = group_dir(state_dir, group_id);
+    if (!read_metadata(dir)) {
+      fmt::print(stderr, "maestro-async: unknown group: {}\n", group_id);
+      return 2;
+    }
+    const int pid = engine_pid_of(dir);
+    const fd_guard pidfd(pid > 0 ? pidfd_open(pid) : -1);
+    if (!group_is_locked(dir) || pidfd.get() < 0) {
+      fmt::print(stderr, "maestro-async: group {} is not running\n", group_id);
+      return 2;
+    }
+    // Through the pidfd, so that a pid reused since cannot be signalled.
+    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0) != 0) {
+      fmt::print(stderr, "maestro-async: cannot signal engine {}: {}\n", pid, std::strerror(errno));
+      return 1;
+    }
+    std::vector<pollfd> fds{{pidfd.get(), POLLIN, 0}};
+    wait_readable(fds, std::nullopt);
+    report(common, group_id, recorded_status(dir).value_or("unknown"));
+    return 0;
+  } catch (const core::config_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace maestro::app
