@@ -144,19 +144,19 @@ int run_wait(const common_options& common, const std::string& group_id,
     // A group that does not exist yet: watch parallel_groups/ for its
     // directory, then its directory for metadata.json. Watches are added
     // before each look, so nothing created in between is missed.
-    fs::create_directories(groups);
-    const int groups_watch =
-        ::inotify_add_watch(inotify.get(), groups.c_str(), IN_CREATE | IN_MOVED_TO);
+    // (No inotify_rm_watch: a removed watch makes the exit wait for the
+    // kernel's deferred clean-up, some milliseconds.)
     int dir_watch = -1;
+    if (!fs::exists(dir)) {
+      fs::create_directories(groups);
+      ::inotify_add_watch(inotify.get(), groups.c_str(), IN_CREATE | IN_MOVED_TO);
+    }
     fd_guard pidfd;
     int watched_pid = 0;
     for (;;) {
       if (dir_watch < 0 && fs::exists(dir)) {
         dir_watch = ::inotify_add_watch(inotify.get(), dir.c_str(),
                                         IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE_SELF);
-        if (groups_watch >= 0) {
-          ::inotify_rm_watch(inotify.get(), groups_watch);
-        }
       }
       if (const auto status = recorded_status(dir)) {
         if (terminal(*status) || *status == "interrupted") {

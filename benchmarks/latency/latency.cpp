@@ -1,0 +1,164 @@
+// Watch latency, measured from outside the engine, on the real binary:
+//
+//  1. tracker change to launch: a group whose only task is blocked by a
+//     task outside the run (blocked_wait_s 60); the benchmark replaces the
+//     tasks file atomically with the blocker closed and records the time;
+//     the agent stamps CLOCK_MONOTONIC as it starts. The figure includes
+//     the engine's re-read, its decision, posix_spawn and the agent's exec.
+//  2. metadata turning terminal to `wait` returning: the benchmark plays the
+//     engine (it holds the group's lock and writes metadata.json), starts
+//     `maestro-async wait`, waits until it blocks, renames a terminal
+//     metadata.json into place and records the time; the figure ends when
+//     waitpid sees `wait` exit.
+//
+//   bench_latency [--rounds N]
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+long long now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             clock_type::now().time_since_epoch())
+      .count();
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& cwd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature predates const
+  }
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// True once process `pid` sleeps in the kernel (state S): it is blocked.
+bool sleeping(pid_t pid) {
+  const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'S';
+}
+
+void print_row(const char* name, std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  const auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+  };
+  std::printf("%-40s %6zu %9.3f %9.3f %9.3f %9.3f\n", name, ms.size(), at(0.5), at(0.99),
+              ms.front(), ms.back());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 30;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--rounds") {
+      rounds = std::stoi(argv[i + 1]);
+    }
+  }
+  const auto work = fs::temp_directory_path() / ("maestro-latency-" + std::to_string(getpid()));
+  fs::create_directories(work);
+  const std::string bin = MAESTRO_ASYNC_BIN;
+
+  // 1. tracker change to launch.
+  std::vector<double> change_to_launch;
+  write_file(work / "maestro.json",
+             std::string(R"({"state_dir": "state", "blocked_wait_s": 60, "test": {"command": "none"},)") +
+                 R"("agent_defaults": {"command": [")" + MAESTRO_STAMP_BIN + R"(", "stamps"]}})");
+  const std::string blocked = R"([{"id":"a","title":"[P:Group-g] a","dependencies":["x"]},)";
+  for (int r = 0; r < rounds; ++r) {
+    fs::remove_all(work / "state");
+    fs::remove(work / "stamps");
+    write_file(work / "tasks.json", blocked + R"({"id":"x","title":"outside"}])");
+    const pid_t engine = spawn({bin, "execute", "--group-id", "g", "--tasks-file", "tasks.json",
+                                "--no-progress", "--log-level", "off"},
+                               work);
+    // Ready when the group records its task blocked, and the engine sleeps.
+    while (read_file(work / "state/parallel_groups/g/metadata.json").find("\"blocked\"") ==
+               std::string::npos ||
+           !sleeping(engine)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    write_file(work / "tasks.json.tmp", blocked + R"({"id":"x","title":"outside","status":"closed"}])");
+    const long long changed = now_ns();
+    fs::rename(work / "tasks.json.tmp", work / "tasks.json");
+    int status = 0;
+    waitpid(engine, &status, 0);
+    const auto stamp = read_file(work / "stamps");
+    if (!stamp.empty()) {
+      change_to_launch.push_back(static_cast<double>(std::stoll(stamp) - changed) / 1e6);
+    }
+  }
+
+  // 2. metadata terminal to wait returning.
+  std::vector<double> terminal_to_wait;
+  const auto group = work / "state2/parallel_groups/w";
+  fs::create_directories(group);
+  write_file(work / "wait.json", R"({"state_dir": "state2"})");
+  const int lock = ::open((group / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ::flock(lock, LOCK_EX);
+  const std::string pid = std::to_string(getpid());
+  const auto metadata = [&](const char* status) {
+    return std::string(R"({"group_id":"w","status":")") + status +
+           R"(","phase":"coordination","engine_pid":)" + pid + R"(,"results":[]})";
+  };
+  for (int r = 0; r < rounds; ++r) {
+    write_file(group / "metadata.json", metadata("running"));
+    const pid_t waiter = spawn({bin, "wait", "--group-id", "w", "--config", "wait.json"}, work);
+    while (!sleeping(waiter)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    write_file(group / "metadata.json.tmp", metadata("completed"));
+    const long long changed = now_ns();
+    fs::rename(group / "metadata.json.tmp", group / "metadata.json");
+    int status = 0;
+    waitpid(waiter, &status, 0);
+    terminal_to_wait.push_back(static_cast<double>(now_ns() - changed) / 1e6);
+  }
+  ::close(lock);
+
+  std::printf("watch latency, %d rounds (ms)\n%-40s %6s %9s %9s %9s %9s\n", rounds, "what", "n",
+              "p50", "p99", "min", "max");
+  print_row("tasks file change -> blocked task launch", change_to_launch);
+  print_row("metadata terminal -> wait returns", terminal_to_wait);
+  std::printf("(the Python coordinator polled every 10,000 ms)\n");
+  fs::remove_all(work);
+  return 0;
+}
