@@ -11,7 +11,7 @@
 namespace maestro {
 namespace {
 
-constexpr std::size_t buffer_size = 64 * 1024;
+constexpr std::size_t buffer_size = std::size_t{64} * 1024;
 
 int open_inotify() {
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

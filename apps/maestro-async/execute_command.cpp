@@ -149,7 +149,7 @@ int run_execute(const common_options& common, const execute_options& options) {
     std::exception_ptr error;
     run_outcome outcome;
     const auto done = [&](std::exception_ptr e, run_outcome o) {
-      error = e;
+      error = std::move(e);
       outcome = std::move(o);
       signals.cancel();
     };

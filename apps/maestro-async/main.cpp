@@ -124,8 +124,6 @@ int main(int argc, char** argv) {
   if (cancel_cmd->parsed()) {
     return maestro::app::run_cancel(common, group_id);
   }
-  for (const auto* command : app.get_subcommands()) {
-    fmt::print(stderr, "maestro-async: {}: not available in this build yet\n", command->get_name());
-  }
+  fmt::print(stderr, "maestro-async: no command given\n");
   return 2;
 }

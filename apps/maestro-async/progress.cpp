@@ -103,7 +103,7 @@ void progress_reporter::draw(const core::group_machine& machine, bool force) {
   fmt::print(stderr, "\r\x1b[K[{}/{}] running: {} queued: {}  {}", done_count(machine),
              machine.tasks().size(), machine.running_count(), machine.queued_count(),
              last_event_.substr(0, 100));
-  std::fflush(stderr);
+  (void)std::fflush(stderr);  // a terminal that went away is not worth an error
   line_shown_ = true;
 }
 

@@ -130,6 +130,49 @@ BOOST_AUTO_TEST_CASE(blocked_task_launches_when_its_blocker_closes_in_the_file) 
   BOOST_TEST(metadata("g").at("status") == "completed");
 }
 
+BOOST_AUTO_TEST_CASE(an_overflowed_event_queue_still_releases_the_blocked_task) {
+  config("\"blocked_wait_s\": 60, \"agent_defaults\": {\"command\": " +
+         agent({"write", "ran", "{id}"}) + "}");
+  const std::string open_blocker =
+      R"([{"id":"a","title":"[P:Group-g] a","dependencies":["x"]},{"id":"x","title":"x"}])";
+  tasks(open_blocker);
+  auto engine = start({"execute", "--group-id", "g"});
+  BOOST_TEST_REQUIRE(eventually([&] { return result("g", "a").at("status") == "blocked"; }));
+  // Stop the engine, make more events than the kernel queues
+  // (fs.inotify.max_queued_events), close the blocker, and let it go on:
+  // the only event it gets for all of it is IN_Q_OVERFLOW.
+  engine.signal(SIGSTOP);
+  std::ifstream limit_file("/proc/sys/fs/inotify/max_queued_events");
+  int limit = 16384;
+  limit_file >> limit;
+  for (int i = 0; i <= limit / 2 + 10; ++i) {
+    const auto path = dir.path() / ("noise-" + std::to_string(i));
+    std::ofstream(path) << "x";  // two events: create, close_write
+  }
+  std::string closed = open_blocker;
+  closed.replace(closed.find(R"("title":"x"})"), 12, R"("title":"x","status":"closed"})");
+  replace_tasks(*this, closed);
+  engine.signal(SIGCONT);
+  const auto r = engine.wait();
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(lines("ran") == (std::vector<std::string>{"a"}));
+}
+
+BOOST_AUTO_TEST_CASE(group_timeout_bounds_the_whole_group) {
+  config("\"group_timeout_s\": 0.5, \"agent_defaults\": {\"command\": " +
+         agent({"pgid", "pids", "hang"}) + "}");
+  tasks(R"([{"id":"a","title":"[P:Group-g] a"},{"id":"b","title":"[P:Group-g] b"}])");
+  const auto r = run({"execute", "--group-id", "g", "-j", "1"});
+  BOOST_TEST(r.exit_code == 1, r.err);
+  BOOST_TEST(result("g", "a").at("status") == "timed_out");
+  BOOST_TEST(result("g", "b").at("status") == "skipped");
+  BOOST_TEST(std::string(metadata("g").at("errors").as_array().at(0).as_string())
+                 .find("group timed out") == 0U);
+  for (const auto& line : lines("pids")) {
+    BOOST_TEST(process_gone(std::stoi(line)), line);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(blocked_wait_ends_incomplete) {
   config("\"blocked_wait_s\": 0.3, \"agent_defaults\": {\"command\": [\"true\"]}");
   tasks(R"([{"id":"a","title":"[P:Group-g] a","dependencies":["x"]},
