@@ -20,6 +20,7 @@ namespace maestro::app {
 namespace {
 
 namespace json = boost::json;
+using core::join;
 
 std::string_view format_name(task_file_format f) {
   switch (f) {
@@ -31,17 +32,6 @@ std::string_view format_name(task_file_format f) {
       return "json_lines";
   }
   return "unknown";
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += item;
-  }
-  return out;
 }
 
 std::string agent_reason(const core::agent_choice& choice) {
@@ -209,32 +199,23 @@ void print_text(const std::string& origin, const task_document& doc, const core:
 }  // namespace
 
 int run_detect(const common_options& common, const detect_options& options) {
-  try {
-    const auto config = load_effective_config(common);
-    std::string origin;
-    const auto doc = load_source(common, origin);
-    core::plan_options plan_options;
-    plan_options.keywords = &config.keywords();
-    plan_options.default_agent = config.default_agent;
-    plan_options.origin = origin;
-    plan_options.completed_elsewhere = completed_task_ids(state_dir_of(config));
-    const auto plan = core::make_plan(doc.tasks, plan_options);
-    if (common.json) {
-      const auto out =
-          options.details ? detailed_shape(origin, doc, plan) : python_shape(doc.tasks, plan);
-      fmt::print("{}\n", json::serialize(out));
-    } else {
-      print_text(origin, doc, plan);
-    }
-    return 0;
-  } catch (const core::input_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-  } catch (const core::config_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-  } catch (const usage_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  const auto config = load_effective_config(common);
+  std::string origin;
+  const auto doc = load_source(common, origin);
+  core::plan_options plan_options;
+  plan_options.keywords = &config.keywords();
+  plan_options.default_agent = config.default_agent;
+  plan_options.origin = origin;
+  plan_options.completed_elsewhere = completed_task_ids(state_dir_of(config));
+  const auto plan = core::make_plan(doc.tasks, plan_options);
+  if (common.json) {
+    const auto out =
+        options.details ? detailed_shape(origin, doc, plan) : python_shape(doc.tasks, plan);
+    fmt::print("{}\n", json::serialize(out));
+  } else {
+    print_text(origin, doc, plan);
   }
-  return 2;
+  return 0;
 }
 
 }  // namespace maestro::app

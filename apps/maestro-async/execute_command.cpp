@@ -108,86 +108,71 @@ json::object outcome_json(const run_outcome& outcome, int exit_code) {
 }  // namespace
 
 int run_execute(const common_options& common, const execute_options& options) {
-  try {
-    raise_open_file_limit();
-    configure_logging(common.log_level);
-    const auto config = load_effective_config(common);
-    std::string origin;
-    auto doc = load_source(common, origin);
-    asio::io_context io;
-    const bool terminal = ::isatty(STDERR_FILENO) != 0 && !common.no_progress;
-    progress_reporter progress(
-        terminal ? progress_style::live_line : progress_style::line_per_event,
-        threshold_of(common.log_level));
-    coordinator_options place;
-    place.state_dir = state_dir_of(config);
-    place.source = origin;
-    place.sink = &progress;
-    place.watched_source = origin;
-    coordinator c(io.get_executor(), config, std::move(doc.tasks), place);
-    if (common.dry_run) {
-      return dry_run(c, options.group_id);
-    }
-
-    int signal_exit = 0;
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    std::function<void(const boost::system::error_code&, int)> on_signal =
-        [&](const boost::system::error_code& ec, int signal) {
-          if (ec) {
-            return;
-          }
-          if (signal_exit != 0 && signal == SIGINT) {
-            c.stop(core::stop_mode::immediate, "second SIGINT");
-          } else if (signal_exit == 0) {
-            signal_exit = signal == SIGINT ? 130 : 143;
-            c.stop(core::stop_mode::graceful, signal == SIGINT ? "SIGINT" : "SIGTERM");
-          }
-          signals.async_wait(on_signal);
-        };
-    signals.async_wait(on_signal);
-
-    std::exception_ptr error;
-    run_outcome outcome;
-    const auto done = [&](std::exception_ptr e, run_outcome o) {
-      error = std::move(e);
-      outcome = std::move(o);
-      signals.cancel();
-    };
-    if (options.resume) {
-      c.async_resume(options.group_id, done);
-    } else if (options.group_id.empty()) {
-      c.async_run(options.keep_going ? after_failure::keep_going : after_failure::stop, done);
-    } else {
-      c.async_execute(options.group_id,
-                      options.force ? completed_group::run_again : completed_group::refuse, done);
-    }
-    io.run();
-    if (error) {
-      std::rethrow_exception(error);
-    }
-    for (const auto& g : outcome.groups) {
-      if (!g.skipped.empty()) {
-        fmt::print(stderr, "maestro-async: group {}: not run: {}\n", g.group_id, g.skipped);
-      }
-    }
-    const int code = signal_exit != 0 ? signal_exit : outcome.exit_code();
-    if (common.json) {
-      fmt::print("{}\n", json::serialize(outcome_json(outcome, code)));
-    }
-    return code;
-  } catch (const core::input_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-  } catch (const core::config_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-  } catch (const usage_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-  } catch (const refused& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-    return 1;
+  raise_open_file_limit();
+  configure_logging(common.log_level);
+  const auto config = load_effective_config(common);
+  std::string origin;
+  auto doc = load_source(common, origin);
+  asio::io_context io;
+  const bool terminal = ::isatty(STDERR_FILENO) != 0 && !common.no_progress;
+  progress_reporter progress(terminal ? progress_style::live_line : progress_style::line_per_event,
+                             threshold_of(common.log_level));
+  coordinator_options place;
+  place.state_dir = state_dir_of(config);
+  place.source = origin;
+  place.sink = &progress;
+  place.watched_source = origin;
+  coordinator c(io.get_executor(), config, std::move(doc.tasks), place);
+  if (common.dry_run) {
+    return dry_run(c, options.group_id);
   }
-  return 2;
+
+  int signal_exit = 0;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) {
+          return;
+        }
+        if (signal_exit != 0 && signal == SIGINT) {
+          c.stop(core::stop_mode::immediate, "second SIGINT");
+        } else if (signal_exit == 0) {
+          signal_exit = signal == SIGINT ? 130 : 143;
+          c.stop(core::stop_mode::graceful, signal == SIGINT ? "SIGINT" : "SIGTERM");
+        }
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+
+  std::exception_ptr error;
+  run_outcome outcome;
+  const auto done = [&](std::exception_ptr e, run_outcome o) {
+    error = std::move(e);
+    outcome = std::move(o);
+    signals.cancel();
+  };
+  if (options.resume) {
+    c.async_resume(options.group_id, done);
+  } else if (options.group_id.empty()) {
+    c.async_run(options.keep_going ? after_failure::keep_going : after_failure::stop, done);
+  } else {
+    c.async_execute(options.group_id,
+                    options.force ? completed_group::run_again : completed_group::refuse, done);
+  }
+  io.run();
+  if (error) {
+    std::rethrow_exception(error);
+  }
+  for (const auto& g : outcome.groups) {
+    if (!g.skipped.empty()) {
+      fmt::print(stderr, "maestro-async: group {}: not run: {}\n", g.group_id, g.skipped);
+    }
+  }
+  const int code = signal_exit != 0 ? signal_exit : outcome.exit_code();
+  if (common.json) {
+    fmt::print("{}\n", json::serialize(outcome_json(outcome, code)));
+  }
+  return code;
 }
 
 }  // namespace maestro::app

@@ -7,7 +7,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <maestro/core/input_error.hpp>
+#include <maestro/refused.hpp>
+
 #include "cli_options.hpp"
+#include "inputs.hpp"
 
 namespace {
 
@@ -101,28 +105,47 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (detect_cmd->parsed()) {
-    return maestro::app::run_detect(common, detect);
-  }
-  if (execute_cmd->parsed() || run_cmd->parsed() || resume_cmd->parsed()) {
-    maestro::app::execute_options options;
-    options.group_id = run_cmd->parsed() ? std::string{} : group_id;
-    options.resume = resume_cmd->parsed();
-    options.force = force;
-    options.keep_going = keep_going;
-    return maestro::app::run_execute(common, options);
-  }
-  if (list_cmd->parsed()) {
-    return maestro::app::run_list(common, status_filter);
-  }
-  if (status_cmd->parsed()) {
-    return maestro::app::run_status(common, group_id);
-  }
-  if (wait_cmd->parsed()) {
-    return maestro::app::run_wait(common, group_id, timeout);
-  }
-  if (cancel_cmd->parsed()) {
-    return maestro::app::run_cancel(common, group_id);
+  // Errors found while reading input or refusing a request are one line
+  // and exit 2; anything else that escapes a command is exit 1.
+  try {
+    if (detect_cmd->parsed()) {
+      return maestro::app::run_detect(common, detect);
+    }
+    if (execute_cmd->parsed() || run_cmd->parsed() || resume_cmd->parsed()) {
+      maestro::app::execute_options options;
+      options.group_id = run_cmd->parsed() ? std::string{} : group_id;
+      options.resume = resume_cmd->parsed();
+      options.force = force;
+      options.keep_going = keep_going;
+      return maestro::app::run_execute(common, options);
+    }
+    if (list_cmd->parsed()) {
+      return maestro::app::run_list(common, status_filter);
+    }
+    if (status_cmd->parsed()) {
+      return maestro::app::run_status(common, group_id);
+    }
+    if (wait_cmd->parsed()) {
+      return maestro::app::run_wait(common, group_id, timeout);
+    }
+    if (cancel_cmd->parsed()) {
+      return maestro::app::run_cancel(common, group_id);
+    }
+  } catch (const maestro::core::input_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 2;
+  } catch (const maestro::core::config_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 2;
+  } catch (const maestro::app::usage_error& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 2;
+  } catch (const maestro::refused& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "maestro-async: {}\n", e.what());
+    return 1;
   }
   fmt::print(stderr, "maestro-async: no command given\n");
   return 2;

@@ -55,108 +55,92 @@ std::string counts_text(const json::object& counts) {
 }  // namespace
 
 int run_list(const common_options& common, const std::string& status_filter) {
-  try {
-    const auto state_dir = state_dir_of(load_effective_config(common));
-    json::array groups;
-    for (const auto& id : group_ids(state_dir)) {
-      const auto dir = group_dir(state_dir, id);
-      const auto metadata = read_metadata(dir);
-      if (!metadata) {
-        continue;
-      }
-      const auto& md = metadata->get_object();
-      const auto status = reported_status(*metadata, dir);
-      if (!status_filter.empty() && status != status_filter) {
-        continue;
-      }
-      groups.push_back(json::object{
-          {"group_id", id},
-          {"status", status},
-          {"phase", text_of(md, "phase", "")},
-          {"counts", counts_of(md)},
-          {"tasks", md.contains("tasks") ? md.at("tasks") : json::array{}},
-          {"started_at", md.contains("started_at") ? md.at("started_at") : nullptr},
-          {"completed_at", md.contains("completed_at") ? md.at("completed_at") : nullptr},
-          {"engine_pid", md.contains("engine_pid") ? md.at("engine_pid") : nullptr}});
+  const auto state_dir = state_dir_of(load_effective_config(common));
+  json::array groups;
+  for (const auto& id : group_ids(state_dir)) {
+    const auto dir = group_dir(state_dir, id);
+    const auto metadata = read_metadata(dir);
+    if (!metadata) {
+      continue;
     }
-    if (common.json) {
-      fmt::print("{}\n", json::serialize(groups));
-      return 0;
+    const auto& md = metadata->get_object();
+    const auto status = reported_status(*metadata, dir);
+    if (!status_filter.empty() && status != status_filter) {
+      continue;
     }
-    if (groups.empty()) {
-      fmt::print("no groups in {}\n", (state_dir / "parallel_groups").string());
-      return 0;
-    }
-    fmt::print("{:<28} {:<12} {:<22} {}\n", "GROUP", "STATUS", "PHASE", "TASKS");
-    for (const auto& g : groups) {
-      const auto& o = g.get_object();
-      fmt::print("{:<28} {:<12} {:<22} {}\n", text_of(o, "group_id"), text_of(o, "status"),
-                 text_of(o, "phase"), counts_text(o.at("counts").get_object()));
-    }
-    return 0;
-  } catch (const core::config_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-    return 1;
+    groups.push_back(json::object{
+        {"group_id", id},
+        {"status", status},
+        {"phase", text_of(md, "phase", "")},
+        {"counts", counts_of(md)},
+        {"tasks", md.contains("tasks") ? md.at("tasks") : json::array{}},
+        {"started_at", md.contains("started_at") ? md.at("started_at") : nullptr},
+        {"completed_at", md.contains("completed_at") ? md.at("completed_at") : nullptr},
+        {"engine_pid", md.contains("engine_pid") ? md.at("engine_pid") : nullptr}});
   }
+  if (common.json) {
+    fmt::print("{}\n", json::serialize(groups));
+    return 0;
+  }
+  if (groups.empty()) {
+    fmt::print("no groups in {}\n", (state_dir / "parallel_groups").string());
+    return 0;
+  }
+  fmt::print("{:<28} {:<12} {:<22} {}\n", "GROUP", "STATUS", "PHASE", "TASKS");
+  for (const auto& g : groups) {
+    const auto& o = g.get_object();
+    fmt::print("{:<28} {:<12} {:<22} {}\n", text_of(o, "group_id"), text_of(o, "status"),
+               text_of(o, "phase"), counts_text(o.at("counts").get_object()));
+  }
+  return 0;
 }
 
 int run_status(const common_options& common, const std::string& group_id) {
-  try {
-    const auto state_dir = state_dir_of(load_effective_config(common));
-    const auto dir = group_dir(state_dir, group_id);
-    const auto metadata = read_metadata(dir);
-    if (!metadata) {
-      fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
-                 (dir / "metadata.json").string());
-      return 2;
-    }
-    auto md = metadata->get_object();
-    const auto status = reported_status(*metadata, dir);
-    md["status"] = status;
-    md["counts"] = counts_of(md);
-    if (common.json) {
-      fmt::print("{}\n", json::serialize(md));
-      return 0;
-    }
-    fmt::print("group {}: {} (phase {}), tests: {}\n", group_id, status, text_of(md, "phase"),
-               text_of(md, "test_status", "not run"));
-    fmt::print("started {}, completed {}, engine pid {}\n", text_of(md, "started_at"),
-               text_of(md, "completed_at"), text_of(md, "engine_pid"));
-    fmt::print("{}\n\n", counts_text(md.at("counts").get_object()));
-    fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", "TASK", "STATUS", "AGENT", "ATTEMPTS",
-               "EXIT", "LOG");
-    if (const auto* results = md.if_contains("results"); results && results->is_array()) {
-      for (const auto& r : results->get_array()) {
-        const auto& o = r.get_object();
-        fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", text_of(o, "task_id"),
-                   text_of(o, "status"), text_of(o, "subagent"), text_of(o, "attempts"),
-                   text_of(o, "exit_code"), text_of(o, "log"));
-        if (const auto error = text_of(o, "error", ""); !error.empty()) {
-          fmt::print("      {}\n", error);
-        }
-      }
-    }
-    for (const auto* key : {"warnings", "errors"}) {
-      if (const auto* list = md.if_contains(key);
-          list && list->is_array() && !list->get_array().empty()) {
-        fmt::print("\n{}:\n", key);
-        for (const auto& line : list->get_array()) {
-          fmt::print("  {}\n",
-                     line.is_string() ? std::string(line.get_string()) : json::serialize(line));
-        }
-      }
-    }
-    return 0;
-  } catch (const core::config_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto dir = group_dir(state_dir, group_id);
+  const auto metadata = read_metadata(dir);
+  if (!metadata) {
+    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
+               (dir / "metadata.json").string());
     return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-    return 1;
   }
+  auto md = metadata->get_object();
+  const auto status = reported_status(*metadata, dir);
+  md["status"] = status;
+  md["counts"] = counts_of(md);
+  if (common.json) {
+    fmt::print("{}\n", json::serialize(md));
+    return 0;
+  }
+  fmt::print("group {}: {} (phase {}), tests: {}\n", group_id, status, text_of(md, "phase"),
+             text_of(md, "test_status", "not run"));
+  fmt::print("started {}, completed {}, engine pid {}\n", text_of(md, "started_at"),
+             text_of(md, "completed_at"), text_of(md, "engine_pid"));
+  fmt::print("{}\n\n", counts_text(md.at("counts").get_object()));
+  fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", "TASK", "STATUS", "AGENT", "ATTEMPTS",
+             "EXIT", "LOG");
+  if (const auto* results = md.if_contains("results"); results && results->is_array()) {
+    for (const auto& r : results->get_array()) {
+      const auto& o = r.get_object();
+      fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", text_of(o, "task_id"),
+                 text_of(o, "status"), text_of(o, "subagent"), text_of(o, "attempts"),
+                 text_of(o, "exit_code"), text_of(o, "log"));
+      if (const auto error = text_of(o, "error", ""); !error.empty()) {
+        fmt::print("      {}\n", error);
+      }
+    }
+  }
+  for (const auto* key : {"warnings", "errors"}) {
+    if (const auto* list = md.if_contains(key);
+        list && list->is_array() && !list->get_array().empty()) {
+      fmt::print("\n{}:\n", key);
+      for (const auto& line : list->get_array()) {
+        fmt::print("  {}\n",
+                   line.is_string() ? std::string(line.get_string()) : json::serialize(line));
+      }
+    }
+  }
+  return 0;
 }
 
 }  // namespace maestro::app

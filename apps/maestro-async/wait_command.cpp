@@ -122,113 +122,97 @@ bool wait_readable(std::vector<pollfd>& fds, std::optional<clock_type::time_poin
 
 int run_wait(const common_options& common, const std::string& group_id,
              std::optional<double> timeout) {
-  try {
-    const auto state_dir = state_dir_of(load_effective_config(common));
-    const auto groups = state_dir / "parallel_groups";
-    const auto dir = group_dir(state_dir, group_id);
-    std::optional<clock_type::time_point> deadline;
-    if (timeout) {
-      deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
-                                         std::chrono::duration<double>(*timeout));
-    }
-    if (!fs::exists(dir / "metadata.json") && !timeout) {
-      fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
-                 (dir / "metadata.json").string());
-      return 2;
-    }
-
-    const fd_guard inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-    if (inotify.get() < 0) {
-      throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
-    }
-    // A group that does not exist yet: watch parallel_groups/ for its
-    // directory, then its directory for metadata.json. Watches are added
-    // before each look, so nothing created in between is missed.
-    // (No inotify_rm_watch: a removed watch makes the exit wait for the
-    // kernel's deferred clean-up, some milliseconds.)
-    int dir_watch = -1;
-    if (!fs::exists(dir)) {
-      fs::create_directories(groups);
-      ::inotify_add_watch(inotify.get(), groups.c_str(), IN_CREATE | IN_MOVED_TO);
-    }
-    fd_guard pidfd;
-    int watched_pid = 0;
-    for (;;) {
-      if (dir_watch < 0 && fs::exists(dir)) {
-        dir_watch = ::inotify_add_watch(inotify.get(), dir.c_str(),
-                                        IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE_SELF);
-      }
-      if (const auto status = recorded_status(dir)) {
-        if (terminal(*status) || *status == "interrupted") {
-          report(common, group_id, *status);
-          return exit_code_of(*status);
-        }
-        // Running: also watch the engine, so that one that dies without a
-        // terminal state is noticed at once.
-        if (const int pid = engine_pid_of(dir); pid > 0 && pid != watched_pid) {
-          watched_pid = pid;
-          pidfd.reset(pidfd_open(pid));
-          if (pidfd.get() < 0) {
-            continue;  // already gone: the next look reports it
-          }
-        }
-      }
-      std::vector<pollfd> fds{{inotify.get(), POLLIN, 0}};
-      if (pidfd.get() >= 0) {
-        fds.push_back({pidfd.get(), POLLIN, 0});
-      }
-      if (!wait_readable(fds, deadline)) {
-        fmt::print(stderr, "maestro-async: wait: group {}: timed out\n", group_id);
-        return 3;
-      }
-      drain(inotify.get());
-      if (fds.size() > 1 && (fds[1].revents & POLLIN) != 0) {
-        // The engine ended. Its terminal state, if any, was written first.
-        const auto status = recorded_status(dir).value_or("interrupted");
-        const auto final_status = terminal(status) ? status : std::string("interrupted");
-        report(common, group_id, final_status);
-        return exit_code_of(final_status);
-      }
-    }
-  } catch (const core::config_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto groups = state_dir / "parallel_groups";
+  const auto dir = group_dir(state_dir, group_id);
+  std::optional<clock_type::time_point> deadline;
+  if (timeout) {
+    deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                       std::chrono::duration<double>(*timeout));
+  }
+  if (!fs::exists(dir / "metadata.json") && !timeout) {
+    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
+               (dir / "metadata.json").string());
     return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
-    return 1;
+  }
+
+  const fd_guard inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (inotify.get() < 0) {
+    throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
+  }
+  // A group that does not exist yet: watch parallel_groups/ for its
+  // directory, then its directory for metadata.json. Watches are added
+  // before each look, so nothing created in between is missed.
+  // (No inotify_rm_watch: a removed watch makes the exit wait for the
+  // kernel's deferred clean-up, some milliseconds.)
+  int dir_watch = -1;
+  if (!fs::exists(dir)) {
+    fs::create_directories(groups);
+    ::inotify_add_watch(inotify.get(), groups.c_str(), IN_CREATE | IN_MOVED_TO);
+  }
+  fd_guard pidfd;
+  int watched_pid = 0;
+  for (;;) {
+    if (dir_watch < 0 && fs::exists(dir)) {
+      dir_watch = ::inotify_add_watch(inotify.get(), dir.c_str(),
+                                      IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE_SELF);
+    }
+    if (const auto status = recorded_status(dir)) {
+      if (terminal(*status) || *status == "interrupted") {
+        report(common, group_id, *status);
+        return exit_code_of(*status);
+      }
+      // Running: also watch the engine, so that one that dies without a
+      // terminal state is noticed at once.
+      if (const int pid = engine_pid_of(dir); pid > 0 && pid != watched_pid) {
+        watched_pid = pid;
+        pidfd.reset(pidfd_open(pid));
+        if (pidfd.get() < 0) {
+          continue;  // already gone: the next look reports it
+        }
+      }
+    }
+    std::vector<pollfd> fds{{inotify.get(), POLLIN, 0}};
+    if (pidfd.get() >= 0) {
+      fds.push_back({pidfd.get(), POLLIN, 0});
+    }
+    if (!wait_readable(fds, deadline)) {
+      fmt::print(stderr, "maestro-async: wait: group {}: timed out\n", group_id);
+      return 3;
+    }
+    drain(inotify.get());
+    if (fds.size() > 1 && (fds[1].revents & POLLIN) != 0) {
+      // The engine ended. Its terminal state, if any, was written first.
+      const auto status = recorded_status(dir).value_or("interrupted");
+      const auto final_status = terminal(status) ? status : std::string("interrupted");
+      report(common, group_id, final_status);
+      return exit_code_of(final_status);
+    }
   }
 }
 
 int run_cancel(const common_options& common, const std::string& group_id) {
-  try {
-    const auto state_dir = state_dir_of(load_effective_config(common));
-    const auto dir = group_dir(state_dir, group_id);
-    if (!read_metadata(dir)) {
-      fmt::print(stderr, "maestro-async: unknown group: {}\n", group_id);
-      return 2;
-    }
-    const int pid = engine_pid_of(dir);
-    const fd_guard pidfd(pid > 0 ? pidfd_open(pid) : -1);
-    if (!group_is_locked(dir) || pidfd.get() < 0) {
-      fmt::print(stderr, "maestro-async: group {} is not running\n", group_id);
-      return 2;
-    }
-    // Through the pidfd, so that a pid reused since cannot be signalled.
-    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0) != 0) {
-      fmt::print(stderr, "maestro-async: cannot signal engine {}: {}\n", pid, std::strerror(errno));
-      return 1;
-    }
-    std::vector<pollfd> fds{{pidfd.get(), POLLIN, 0}};
-    wait_readable(fds, std::nullopt);
-    report(common, group_id, recorded_status(dir).value_or("unknown"));
-    return 0;
-  } catch (const core::config_error& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto dir = group_dir(state_dir, group_id);
+  if (!read_metadata(dir)) {
+    fmt::print(stderr, "maestro-async: unknown group: {}\n", group_id);
     return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "maestro-async: {}\n", e.what());
+  }
+  const int pid = engine_pid_of(dir);
+  const fd_guard pidfd(pid > 0 ? pidfd_open(pid) : -1);
+  if (!group_is_locked(dir) || pidfd.get() < 0) {
+    fmt::print(stderr, "maestro-async: group {} is not running\n", group_id);
+    return 2;
+  }
+  // Through the pidfd, so that a pid reused since cannot be signalled.
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0) != 0) {
+    fmt::print(stderr, "maestro-async: cannot signal engine {}: {}\n", pid, std::strerror(errno));
     return 1;
   }
+  std::vector<pollfd> fds{{pidfd.get(), POLLIN, 0}};
+  wait_readable(fds, std::nullopt);
+  report(common, group_id, recorded_status(dir).value_or("unknown"));
+  return 0;
 }
 
 }  // namespace maestro::app

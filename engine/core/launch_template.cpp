@@ -2,19 +2,10 @@
 
 #include <maestro/core/launch_template.hpp>
 
+#include <maestro/core/task.hpp>
+
 namespace maestro::core {
 namespace {
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += item;
-  }
-  return out;
-}
 
 // The value of placeholder `name`, or nullptr when it is not one.
 const std::string* scalar(std::string_view name, const placeholder_values& v) {

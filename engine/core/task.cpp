@@ -41,6 +41,17 @@ std::optional<skip_reason> why_not_run(const task& t) noexcept {
   return skip_reason::unknown_status;
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) {
+      out += separator;
+    }
+    out += item;
+  }
+  return out;
+}
+
 std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> items;
   constexpr std::string_view blanks = " \t\r\n";

@@ -35,14 +35,10 @@ agent_command build_agent_command(const core::config& config, const core::task& 
       out.env[k] = v;
     }
   }
-  std::string skills;
-  for (const auto& s : task.applicable_skills) {
-    skills += (skills.empty() ? "" : ",") + s;
-  }
   out.env["MAESTRO_TASK_ID"] = task.id;
   out.env["MAESTRO_GROUP_ID"] = place.group_id;
   out.env["MAESTRO_AGENT"] = agent;
-  out.env["MAESTRO_SKILLS"] = skills;
+  out.env["MAESTRO_SKILLS"] = core::join(task.applicable_skills, ",");
   out.env["MAESTRO_ATTEMPT"] = std::to_string(attempt);
   out.env["MAESTRO_STATE_DIR"] = place.state_dir.string();
   return out;

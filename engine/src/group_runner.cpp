@@ -31,20 +31,9 @@ struct overloaded : F... {
 template <class... F>
 overloaded(F...) -> overloaded<F...>;
 
-clock_time now() {
-  return std::chrono::steady_clock::now();
-}
+clock_time now() { return std::chrono::steady_clock::now(); }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += item;
-  }
-  return out;
-}
+using core::join;
 
 std::string describe_exit(const exit_info& x) {
   return x.signal != 0 ? "killed by signal " + std::to_string(x.signal)

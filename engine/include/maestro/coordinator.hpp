@@ -18,6 +18,7 @@
 #include <maestro/core/plan.hpp>
 #include <maestro/core/task.hpp>
 #include <maestro/launcher.hpp>
+#include <maestro/refused.hpp>
 #include <maestro/status_sink.hpp>
 #include <maestro/tracker.hpp>
 
@@ -78,14 +79,6 @@ struct run_outcome {
   /// 0 completed, 1 failed or cancelled, 4 incomplete (SPEC section 4;
   /// the app turns a stop by a signal into 130 or 143).
   [[nodiscard]] int exit_code() const noexcept;
-};
-
-/// A request that cannot be carried out: an unknown group, a completed group
-/// without `--force`, a group another engine is running, an agent without a
-/// command. The CLI exits 2 on it.
-class refused : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 /// Runs groups of tasks on the host's executor. It starts no threads,

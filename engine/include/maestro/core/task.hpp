@@ -68,4 +68,7 @@ enum class skip_reason {
 /// dropping empty items.
 [[nodiscard]] std::vector<std::string> split_list(std::string_view text);
 
+/// Joins `items` with `separator` between them.
+[[nodiscard]] std::string join(const std::vector<std::string>& items, std::string_view separator);
+
 }  // namespace maestro::core
