@@ -84,7 +84,14 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
 
 }  // namespace
 
-local_launcher::local_launcher(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+local_launcher::local_launcher(asio::any_io_executor executor)
+    : executor_(std::move(executor)), null_fd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+
+local_launcher::~local_launcher() {
+  if (null_fd_ >= 0) {
+    ::close(null_fd_);
+  }
+}
 
 child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exit, error_code& ec) {
   ec.clear();
@@ -115,12 +122,9 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
     }
     stdin_fd = unique_fd(pair[0]);
     feed_fd = unique_fd(pair[1]);
-  } else {
-    stdin_fd = unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (stdin_fd.get() < 0) {
-      ec = last_error();
-      return {};
-    }
+  } else if (null_fd_ < 0) {
+    ec = make_error_code(boost::system::errc::no_such_device);  // no /dev/null
+    return {};
   }
 
   spawn_setup setup;
@@ -132,7 +136,7 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
   posix_spawnattr_setpgroup(&setup.attr, 0);             // a process group of its own
   posix_spawnattr_setflags(&setup.attr,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawn_file_actions_adddup2(&setup.actions, stdin_fd.get(), 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, spec.stdin_data ? stdin_fd.get() : null_fd_, 0);
   posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 1);
   posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 2);
   // Nothing of the engine's, close-on-exec or not, reaches the child.

@@ -27,6 +27,9 @@ class local_launcher final : public launcher {
  public:
   /// `executor` runs the exit handlers; give the runtime's strand.
   explicit local_launcher(boost::asio::any_io_executor executor);
+  local_launcher(const local_launcher&) = delete;
+  local_launcher& operator=(const local_launcher&) = delete;
+  ~local_launcher() override;
 
   child_handle launch(const launch_spec& spec, exit_handler on_exit,
                       boost::system::error_code& ec) override;
@@ -34,6 +37,7 @@ class local_launcher final : public launcher {
 
  private:
   boost::asio::any_io_executor executor_;
+  int null_fd_ = -1;  // /dev/null, opened once: every child's default stdin
 };
 
 }  // namespace maestro
