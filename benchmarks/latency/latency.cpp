@@ -13,19 +13,18 @@
 //
 //   bench_latency [--rounds N]
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/file.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <spawn.h>
 #include <string>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 extern char** environ;
@@ -36,8 +35,7 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
 long long now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             clock_type::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
       .count();
 }
 
@@ -77,7 +75,8 @@ bool sleeping(pid_t pid) {
 void print_row(const char* name, std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   const auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+    return ms[std::min(ms.size() - 1,
+                       static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
   };
   std::printf("%-40s %6zu %9.3f %9.3f %9.3f %9.3f\n", name, ms.size(), at(0.5), at(0.99),
               ms.front(), ms.back());
@@ -98,9 +97,10 @@ int main(int argc, char** argv) {
 
   // 1. tracker change to launch.
   std::vector<double> change_to_launch;
-  write_file(work / "maestro.json",
-             std::string(R"({"state_dir": "state", "blocked_wait_s": 60, "test": {"command": "none"},)") +
-                 R"("agent_defaults": {"command": [")" + MAESTRO_STAMP_BIN + R"(", "stamps"]}})");
+  write_file(
+      work / "maestro.json",
+      std::string(R"({"state_dir": "state", "blocked_wait_s": 60, "test": {"command": "none"},)") +
+          R"("agent_defaults": {"command": [")" + MAESTRO_STAMP_BIN + R"(", "stamps"]}})");
   const std::string blocked = R"([{"id":"a","title":"[P:Group-g] a","dependencies":["x"]},)";
   for (int r = 0; r < rounds; ++r) {
     fs::remove_all(work / "state");
@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
            !sleeping(engine)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    write_file(work / "tasks.json.tmp", blocked + R"({"id":"x","title":"outside","status":"closed"}])");
+    write_file(work / "tasks.json.tmp",
+               blocked + R"({"id":"x","title":"outside","status":"closed"}])");
     const long long changed = now_ns();
     fs::rename(work / "tasks.json.tmp", work / "tasks.json");
     int status = 0;

@@ -1,10 +1,9 @@
 // stamp FILE: appends CLOCK_MONOTONIC nanoseconds to FILE, the moment the
 // agent started. The benchmark's agent, as small as an agent can be.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <ctime>
+#include <fcntl.h>
+#include <unistd.h>
 
 int main(int argc, char** argv) {
   if (argc < 2) {
