@@ -1,7 +1,6 @@
 #include <algorithm>
 
 #include <maestro/core/launch_template.hpp>
-
 #include <maestro/core/task.hpp>
 
 namespace maestro::core {

@@ -31,7 +31,9 @@ struct overloaded : F... {
 template <class... F>
 overloaded(F...) -> overloaded<F...>;
 
-clock_time now() { return std::chrono::steady_clock::now(); }
+clock_time now() {
+  return std::chrono::steady_clock::now();
+}
 
 using core::join;
 
