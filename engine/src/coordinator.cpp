@@ -78,8 +78,15 @@ coordinator::coordinator(const asio::any_io_executor& executor, core::config con
   plan_options.keywords = &config_.keywords();
   plan_options.default_agent = config_.default_agent;
   plan_options.origin = options_.source;
-  plan_options.completed_elsewhere = completed_task_ids(state_dir_);
+  completed_ = completed_task_ids(state_dir_);
+  plan_options.completed_elsewhere = completed_;
   plan_ = core::make_plan(tasks_, plan_options);
+  for (const auto& t : tasks_) {
+    by_id_.emplace(t.id, &t);
+    if (core::is_closed_status(t.status)) {
+      closed_in_source_.insert(t.id);
+    }
+  }
 
   if (options_.process_launcher == nullptr && config_.launcher.kind == core::launcher_kind::slurm) {
     throw refused("launcher.kind \"slurm\" is not available in this build yet");
@@ -280,15 +287,12 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
   }
 
   // Dependencies outside this stage are satisfied by the source or by the
-  // state directory, read now: earlier stages of this run are in it.
-  const auto completed = completed_task_ids(state_dir_);
+  // state directory: read once at start, then kept up to date with what
+  // this coordinator's stages complete (reading it again for each stage
+  // would make a run of many sequential stages quadratic).
   std::unordered_map<std::string_view, std::size_t> in_stage;
   for (std::size_t k = 0; k < stage.tasks.size(); ++k) {
     in_stage.emplace(tasks_[plan_.tasks[stage.tasks[k]].index].id, k);
-  }
-  std::unordered_map<std::string_view, const core::task*> by_id;
-  for (const auto& t : tasks_) {
-    by_id.emplace(t.id, &t);
   }
 
   detail::group_request request;
@@ -306,11 +310,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
     request.record.group_limit = it->second;
   }
   request.record.engine_pid = static_cast<int>(::getpid());
-  for (const auto& t : tasks_) {
-    if (core::is_closed_status(t.status)) {
-      request.closed_in_source.insert(t.id);
-    }
-  }
+  request.closed_in_source = closed_in_source_;
   request.record.source = options_.source;
   request.record.created_at = created_at;
 
@@ -339,9 +339,9 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
         }
         continue;
       }
-      const auto source = by_id.find(dep.id);
-      const bool closed = source != by_id.end() && core::is_closed_status(source->second->status);
-      if (!closed && !completed.contains(dep.id) &&
+      const auto source = by_id_.find(dep.id);
+      const bool closed = source != by_id_.end() && core::is_closed_status(source->second->status);
+      if (!closed && !completed_.contains(dep.id) &&
           std::find(g.blocked_by.begin(), g.blocked_by.end(), dep.id) == g.blocked_by.end()) {
         g.blocked_by.push_back(dep.id);
       }
@@ -394,6 +394,14 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
   }
   const auto status = co_await runner.run();
   current_ = nullptr;
+  if (status != core::group_status::failed) {
+    const auto& machine = runner.machine();
+    for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
+      if (machine.state(i).status == core::task_status::completed) {
+        completed_.insert(machine.tasks()[i].id);
+      }
+    }
+  }
   if (status == core::group_status::cancelled) {
     stopped_ = true;  // stopped by stop() or by the host's cancellation: no more stages
   }

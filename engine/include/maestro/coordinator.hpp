@@ -4,6 +4,9 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -163,6 +166,9 @@ class coordinator {
   coordinator_options options_;
   std::filesystem::path state_dir_;
   core::plan plan_;
+  std::unordered_map<std::string_view, const core::task*> by_id_;
+  std::unordered_set<std::string> closed_in_source_;  // closed in the source as loaded
+  std::unordered_set<std::string> completed_;         // completed in groups that did not fail
   std::unique_ptr<launcher> own_launcher_;
   std::unique_ptr<tracker> own_tracker_;
   std::unique_ptr<detail::runtime_context> context_;
