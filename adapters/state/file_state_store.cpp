@@ -1,9 +1,14 @@
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <iterator>
+#include <span>
+#include <system_error>
 #include <unistd.h>
 #include <utility>
 
@@ -32,24 +37,120 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-std::string format_utc(std::chrono::system_clock::time_point t) {
+// Writes `t` as ISO 8601 UTC with milliseconds into `buffer`; returns the
+// length (24).
+std::size_t format_utc(std::chrono::system_clock::time_point t, std::span<char, 32> buffer) {
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  char buffer[64];
-  const int n = std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+  const int n = std::snprintf(buffer.data(), buffer.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                               utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
                               utc.tm_min, utc.tm_sec, static_cast<int>(millis % 1000));
-  return {buffer, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof buffer) - 1))};
+  return static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(buffer.size()) - 1));
+}
+
+std::string format_utc(std::chrono::system_clock::time_point t) {
+  std::array<char, 32> buffer{};
+  return {buffer.data(), format_utc(t, buffer)};
 }
 
 json::value optional_string(const std::string& s) {
   return s.empty() ? json::value(nullptr) : json::value(s);
 }
 
+// Adds the time from its construction to its destruction to `total`.
+class stopwatch {
+ public:
+  explicit stopwatch(std::chrono::nanoseconds& total)
+      : total_(total), start_(std::chrono::steady_clock::now()) {}
+  stopwatch(const stopwatch&) = delete;
+  stopwatch& operator=(const stopwatch&) = delete;
+  ~stopwatch() { total_ += std::chrono::steady_clock::now() - start_; }
+
+ private:
+  std::chrono::nanoseconds& total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 }  // namespace
+
+namespace detail {
+
+// Writes to a file descriptor through a buffer of 64 KiB, with the pieces
+// of JSON the state files need.
+class chunked_writer {
+ public:
+  explicit chunked_writer(int fd) : fd_(fd) { buffer_.reserve(capacity); }
+  void append(std::string_view text) {
+    if (buffer_.size() + text.size() > capacity) {
+      drain();
+    }
+    if (text.size() >= capacity) {
+      ok_ = ok_ && write_all(fd_, text);
+      written_ += text.size();
+    } else {
+      buffer_ += text;
+    }
+  }
+  /// A JSON string: quoted, with quotes, backslashes and control
+  /// characters escaped (UTF-8 passes through).
+  void append_string(std::string_view text) {
+    append("\"");
+    append_escaped(text);
+    append("\"");
+  }
+  /// The inside of a JSON string: quotes, backslashes and control
+  /// characters escaped; UTF-8 passes through.
+  void append_escaped(std::string_view text) {
+    static constexpr std::string_view hex = "0123456789abcdef";
+    if (buffer_.size() + 6 * text.size() > capacity) {
+      drain();
+    }
+    for (const char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        buffer_ += '\\';
+        buffer_ += c;
+      } else if (u < 0x20) {
+        buffer_ += "\\u00";
+        buffer_ += hex[u >> 4U];
+        buffer_ += hex[u & 0xfU];
+      } else {
+        buffer_ += c;
+      }
+    }
+  }
+  /// A JSON number: integers exactly, doubles in their shortest form.
+  template <class Number>
+  void append_number(Number n) {
+    char text[32];
+    const auto [end, ec] = std::to_chars(std::begin(text), std::end(text), n);
+    append(ec == std::errc{} ? std::string_view(text, static_cast<std::size_t>(end - text))
+                             : std::string_view("null"));
+  }
+  /// Writes what is buffered; false when any write failed (errno is set).
+  bool finish() {
+    drain();
+    return ok_;
+  }
+  [[nodiscard]] std::size_t written() const noexcept { return written_; }
+
+ private:
+  static constexpr std::size_t capacity = std::size_t{64} * 1024;
+  void drain() {
+    ok_ = ok_ && write_all(fd_, buffer_);
+    written_ += buffer_.size();
+    buffer_.clear();
+  }
+  int fd_;
+  std::string buffer_;
+  std::size_t written_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace detail
 
 file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
                                    group_record record, error_handler on_error,
@@ -63,11 +164,7 @@ file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
   if (record_.created_at.empty()) {
     record_.created_at = format_utc(wall_anchor_);
   }
-  results_.resize(record_.logs.size());
-  is_dirty_.assign(record_.logs.size(), true);
-  for (std::size_t i = 0; i < record_.logs.size(); ++i) {
-    dirty_.push_back(i);
-  }
+  logs_prefix_ = (record_.dir / "logs" / "").native();
   events_fd_ = ::open((record_.dir / "events.jsonl").c_str(),
                       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (events_fd_ < 0 && on_error_) {
@@ -82,6 +179,17 @@ file_state_store::~file_state_store() {
   }
 }
 
+void file_state_store::append_time(detail::chunked_writer& out, core::clock_time t) const {
+  std::array<char, 32> buffer{};
+  const auto n = format_utc(
+      wall_anchor_ +
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(t - steady_anchor_),
+      buffer);
+  out.append("\"");
+  out.append(std::string_view(buffer.data(), n));
+  out.append("\"");
+}
+
 std::string file_state_store::wall_time(core::clock_time t) const {
   return format_utc(wall_anchor_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                        t - steady_anchor_));
@@ -89,6 +197,7 @@ std::string file_state_store::wall_time(core::clock_time t) const {
 
 void file_state_store::task_changed(const core::group_machine& machine, std::size_t task,
                                     core::clock_time now) {
+  const stopwatch timing(spent_);
   const auto& st = machine.state(task);
   json::object line{{"ts", wall_time(now)},
                     {"type", "task"},
@@ -110,14 +219,15 @@ void file_state_store::task_changed(const core::group_machine& machine, std::siz
   }
   pending_events_ += json::serialize(line);
   pending_events_ += '\n';
-  if (!is_dirty_[task]) {
-    is_dirty_[task] = true;
-    dirty_.push_back(task);
+  if (pending_events_.size() >= events_batch) {
+    append_events();  // whole lines, without waiting for the timer
   }
+  metadata_stale_ = true;
   schedule(machine);
 }
 
 void file_state_store::group_changed(const core::group_machine& machine, core::clock_time now) {
+  const stopwatch timing(spent_);
   if (started_at_.empty() && machine.status() != core::group_status::pending) {
     started_at_ = wall_time(now);
   }
@@ -137,23 +247,39 @@ void file_state_store::group_changed(const core::group_machine& machine, core::c
   if (core::is_terminal(machine.status()) && completed_at_.empty()) {
     completed_at_ = wall_time(now);
   }
+  metadata_stale_ = true;
   schedule(machine);
 }
 
 void file_state_store::schedule(const core::group_machine& machine) {
   machine_ = &machine;
-  if (armed_) {
-    return;
+  if (!armed_) {
+    arm(std::chrono::steady_clock::now() + coalesce_);
   }
+}
+
+void file_state_store::arm(std::chrono::steady_clock::time_point at) {
   armed_ = true;
-  timer_.expires_after(coalesce_);
+  timer_.expires_at(at);
   // The store may be gone when a cancelled (or just expired) wait completes.
   timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
     if (ec || alive.expired()) {
       return;
     }
     armed_ = false;
-    if (machine_ != nullptr) {
+    if (machine_ == nullptr) {
+      return;
+    }
+    {
+      const stopwatch timing(spent_);
+      append_events();
+    }
+    if (!metadata_stale_) {
+      return;
+    }
+    if (std::chrono::steady_clock::now() < next_metadata_) {
+      arm(next_metadata_);  // a large file: not yet
+    } else {
       write(*machine_, false);
     }
   });
@@ -171,57 +297,84 @@ void file_state_store::flush(const core::group_machine& machine) {
   }
 }
 
-std::string file_state_store::result_json(const core::group_machine& machine,
-                                          std::size_t task) const {
+void file_state_store::append_result(detail::chunked_writer& out,
+                                     const core::group_machine& machine, std::size_t task) const {
   const auto& t = machine.tasks()[task];
   const auto& st = machine.state(task);
-  json::array history;
-  for (const auto& a : st.history) {
-    history.emplace_back(a.agent);
-  }
-  json::array skills;
-  for (const auto& s : record_.skills[task]) {
-    skills.emplace_back(s);
-  }
   const auto& agent = st.history.empty() ? t.chain[std::min(st.chain_position, t.chain.size() - 1)]
                                          : st.history.back().agent;
-  json::object r{
-      {"task_id", t.id},
-      {"subagent", agent},
-      {"skills_applied", std::move(skills)},
-      {"status", core::to_string(st.status)},
-      {"started_at", st.started ? json::value(wall_time(*st.started)) : json::value(nullptr)},
-      {"completed_at", st.finished && core::is_terminal(st.status)
-                           ? json::value(wall_time(*st.finished))
-                           : json::value(nullptr)},
-      {"exit_code", st.exit_code ? json::value(*st.exit_code) : json::value(nullptr)},
-      {"attempts", st.attempts},
-      {"agent_history", std::move(history)},
-      {"log", record_.logs[task].string()},
-      {"duration_s",
-       st.started && st.finished && core::is_terminal(st.status)
-           ? json::value(std::chrono::duration<double>(*st.finished - *st.started).count())
-           : json::value(nullptr)},
-      {"error", optional_string(st.error)},
-      {"closed", st.closed_in_tracker}};
-  if (st.status == task_status::running) {
-    r["pid"] = st.pid != 0 ? json::value(st.pid) : json::value(nullptr);
-    r["pgid"] = st.pgid != 0 ? json::value(st.pgid) : json::value(nullptr);
+  const bool ended = st.finished && core::is_terminal(st.status);
+  out.append("{\"task_id\":");
+  out.append_string(t.id);
+  out.append(",\"subagent\":");
+  out.append_string(agent);
+  out.append(",\"skills_applied\":[");
+  for (std::size_t i = 0; i < record_.skills[task].size(); ++i) {
+    out.append(i == 0 ? "" : ",");
+    out.append_string(record_.skills[task][i]);
   }
-  return json::serialize(r);
+  out.append("],\"status\":");
+  out.append_string(core::to_string(st.status));
+  out.append(",\"started_at\":");
+  if (st.started) {
+    append_time(out, *st.started);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"completed_at\":");
+  if (ended) {
+    append_time(out, *st.finished);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"exit_code\":");
+  if (st.exit_code) {
+    out.append_number(*st.exit_code);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"attempts\":");
+  out.append_number(st.attempts);
+  out.append(",\"agent_history\":[");
+  for (std::size_t i = 0; i < st.history.size(); ++i) {
+    out.append(i == 0 ? "" : ",");
+    out.append_string(st.history[i].agent);
+  }
+  out.append("],\"log\":\"");
+  out.append_escaped(logs_prefix_);
+  out.append_escaped(record_.log_names[task]);
+  out.append("\"");
+  out.append(",\"duration_s\":");
+  if (ended && st.started) {
+    out.append_number(std::chrono::duration<double>(*st.finished - *st.started).count());
+  } else {
+    out.append("null");
+  }
+  out.append(",\"error\":");
+  if (st.error.empty()) {
+    out.append("null");
+  } else {
+    out.append_string(st.error);
+  }
+  out.append(st.closed_in_tracker ? ",\"closed\":true" : ",\"closed\":false");
+  if (st.status == task_status::running) {
+    out.append(",\"pid\":");
+    if (st.pid != 0) {
+      out.append_number(st.pid);
+    } else {
+      out.append("null");
+    }
+    out.append(",\"pgid\":");
+    if (st.pgid != 0) {
+      out.append_number(st.pgid);
+    } else {
+      out.append("null");
+    }
+  }
+  out.append("}");
 }
 
-std::string file_state_store::metadata_json(const core::group_machine& machine) {
-  for (const auto task : dirty_) {
-    results_[task] = result_json(machine, task);
-    is_dirty_[task] = false;
-  }
-  dirty_.clear();
-  json::array tasks;
-  tasks.reserve(machine.tasks().size());
-  for (const auto& t : machine.tasks()) {
-    tasks.emplace_back(t.id);
-  }
+std::string file_state_store::metadata_head(const core::group_machine& machine) {
   json::array errors;
   for (const auto& e : machine.errors()) {
     errors.emplace_back(e);
@@ -240,7 +393,6 @@ std::string file_state_store::metadata_json(const core::group_machine& machine) 
       {"group_name", record_.group_name},
       {"kind", record_.parallel ? "parallel" : "sequential"},
       {"phase", core::to_string(machine.phase())},
-      {"tasks", std::move(tasks)},
       {"created_at", record_.created_at},
       {"started_at", optional_string(started_at_)},
       {"completed_at", optional_string(completed_at_)},
@@ -256,33 +408,77 @@ std::string file_state_store::metadata_json(const core::group_machine& machine) 
                                                          : json::value(core::to_string(test))},
       {"engine_pid", record_.engine_pid},
       {"source", record_.source}};
+  // The task ids and the results follow, formatted by `write_files`.
   std::string out = json::serialize(group);
-  // Splice the cached results in, rather than serialising them all again.
   out.pop_back();
-  out += ",\"results\":[";
-  for (std::size_t i = 0; i < results_.size(); ++i) {
-    if (i != 0) {
-      out += ',';
-    }
-    out += results_[i];
-  }
-  out += "]}\n";
+  out += ",\"tasks\":[";
   return out;
 }
 
 bool file_state_store::write(const core::group_machine& machine, bool sync) {
-  if (!pending_events_.empty() && events_fd_ >= 0) {
-    if (write_all(events_fd_, pending_events_)) {
-      pending_events_.clear();
-    } else if (on_error_) {
-      on_error_("cannot append to events.jsonl: " + std::string(std::strerror(errno)));
-    }
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t bytes = 0;
+  const bool ok = write_files(machine, sync, bytes);
+  const auto ended = std::chrono::steady_clock::now();
+  const auto took = ended - started;
+  // A large file is written less often: at most 1/20 of the time.
+  next_metadata_ = ended + took * 19;
+  if (ok) {
+    metadata_stale_ = false;
   }
-  const auto text = metadata_json(machine);
+  spent_ += took;
+  if (ok && on_written_) {
+    on_written_(bytes, spent_);
+  }
+  if (ok) {
+    spent_ = std::chrono::nanoseconds(0);
+  }
+  return ok;
+}
+
+void file_state_store::append_events() {
+  if (pending_events_.empty() || events_fd_ < 0) {
+    return;
+  }
+  if (write_all(events_fd_, pending_events_)) {
+    pending_events_.clear();
+    if (pending_events_.capacity() > events_batch) {
+      pending_events_.shrink_to_fit();  // a burst (100,000 tasks queued) is not kept
+    }
+  } else if (on_error_) {
+    on_error_("cannot append to events.jsonl: " + std::string(std::strerror(errno)));
+  }
+}
+
+bool file_state_store::write_files(const core::group_machine& machine, bool sync,
+                                   std::size_t& bytes) {
+  append_events();
   const auto target = record_.dir / "metadata.json";
   const auto temporary = record_.dir / ("metadata.json.tmp." + std::to_string(::getpid()));
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && write_all(fd, text) && (!sync || ::fsync(fd) == 0);
+  bool ok = fd >= 0;
+  if (ok) {
+    // Streamed through a small buffer: with 100,000 tasks the whole text
+    // would be tens of megabytes held twice.
+    detail::chunked_writer out(fd);
+    out.append(metadata_head(machine));
+    for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
+      if (i != 0) {
+        out.append(",");
+      }
+      out.append_string(machine.tasks()[i].id);
+    }
+    out.append("],\"results\":[");
+    for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
+      if (i != 0) {
+        out.append(",");
+      }
+      append_result(out, machine, i);
+    }
+    out.append("]}\n");
+    ok = out.finish() && (!sync || ::fsync(fd) == 0);
+    bytes = out.written();
+  }
   const int saved = errno;
   if (fd >= 0) {
     ok = ::close(fd) == 0 && ok;

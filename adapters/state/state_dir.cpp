@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -26,13 +27,26 @@ std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
   if (!in) {
     return std::nullopt;
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  // Parsed as it is read, into one monotonic arena: a group of 100,000
+  // tasks has a metadata.json of tens of megabytes, which neither a copy of
+  // the text nor a node-by-node allocation should double.
+  json::stream_parser parser;
+  parser.reset(json::make_shared_resource<json::monotonic_resource>());
+  std::array<char, 65536> chunk{};
   boost::system::error_code ec;
-  auto value = json::parse(buffer.str(), ec);
-  if (ec || !value.is_object()) {
+  while (!ec && (in.read(chunk.data(), chunk.size()) || in.gcount() > 0)) {
+    parser.write(chunk.data(), static_cast<std::size_t>(in.gcount()), ec);
+  }
+  if (!ec) {
+    parser.finish(ec);
+  }
+  if (ec || in.bad()) {
     throw std::runtime_error(path.string() + ": not a valid metadata file" +
                              (ec ? ": " + ec.message() : std::string{}));
+  }
+  auto value = parser.release();
+  if (!value.is_object()) {
+    throw std::runtime_error(path.string() + ": not a valid metadata file");
   }
   return value;
 }

@@ -47,6 +47,10 @@ void progress_reporter::group_started(std::string_view group_id,
                                       const core::group_machine& machine) {
   clear_line();
   shown_.assign(machine.tasks().size(), {task_status::pending, 0});
+  group_start_ = std::chrono::steady_clock::now();
+  state_writes_ = 0;
+  state_bytes_ = 0;
+  state_spent_ = std::chrono::nanoseconds(0);
   fmt::print(stderr, "maestro-async: group {}: {} task{}\n", group_id, machine.tasks().size(),
              machine.tasks().size() == 1 ? "" : "s");
 }
@@ -107,9 +111,26 @@ void progress_reporter::draw(const core::group_machine& machine, bool force) {
   line_shown_ = true;
 }
 
+void progress_reporter::state_written(std::string_view /*group_id*/, std::size_t bytes,
+                                      std::chrono::nanoseconds spent) {
+  ++state_writes_;
+  state_bytes_ += bytes;
+  state_spent_ += spent;
+}
+
 void progress_reporter::group_finished(std::string_view group_id,
                                        const core::group_machine& machine) {
   clear_line();
+  if (severity::info >= threshold_) {
+    using seconds = std::chrono::duration<double>;
+    const double total = seconds(std::chrono::steady_clock::now() - group_start_).count();
+    const double state = seconds(state_spent_).count();
+    fmt::print(stderr,
+               "maestro-async: info: group {}: {:.3f} s; state store {:.3f} s ({:.1f}%), "
+               "metadata.json written {} times, {} bytes in all\n",
+               group_id, total, state, total > 0 ? 100 * state / total : 0.0, state_writes_,
+               state_bytes_);
+  }
   std::string counts;
   for (const auto s : {task_status::completed, task_status::failed, task_status::timed_out,
                        task_status::skipped, task_status::blocked, task_status::cancelled}) {

@@ -26,6 +26,8 @@ class progress_reporter final : public status_sink {
   void group_started(std::string_view group_id, const core::group_machine& machine) override;
   void task_changed(std::string_view group_id, const core::group_machine& machine,
                     std::size_t task) override;
+  void state_written(std::string_view group_id, std::size_t bytes,
+                     std::chrono::nanoseconds spent) override;
   void group_finished(std::string_view group_id, const core::group_machine& machine) override;
   void message(severity level, std::string_view text) override;
 
@@ -40,6 +42,11 @@ class progress_reporter final : public status_sink {
   // What was last shown of each task of the current group: status, attempts.
   std::vector<std::pair<core::task_status, std::uint32_t>> shown_;
   std::chrono::steady_clock::time_point last_draw_{};
+  // The cost of the current group's state files, told at `info` level.
+  std::chrono::steady_clock::time_point group_start_{};
+  std::size_t state_writes_ = 0;
+  std::size_t state_bytes_ = 0;
+  std::chrono::nanoseconds state_spent_{0};
 };
 
 }  // namespace maestro::app

@@ -5,7 +5,7 @@
 // The baseline, in the same run, is a minimal priority-queue scheduler
 // doing the same launches and exits.
 //
-//   bench_core [--tasks N] [--jobs J] [--rounds R]
+//   bench_core [--quick] [--tasks N] [--jobs J] [--rounds R] [--csv FILE]
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +17,8 @@
 #include <vector>
 
 #include <maestro/core/group_machine.hpp>
+
+#include "bench.hpp"
 
 namespace {
 
@@ -87,27 +89,15 @@ std::size_t run_baseline(std::size_t n, int jobs) {
   return events + 2;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t tasks = 100000;
-  int jobs = 8;
-  int rounds = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--tasks") {
-      tasks = std::stoul(argv[i + 1]);
-    } else if (flag == "--jobs") {
-      jobs = std::stoi(argv[i + 1]);
-    } else if (flag == "--rounds") {
-      rounds = std::stoi(argv[i + 1]);
-    }
-  }
+  const maestro::bench::arguments args(argc, argv);
+  const bool quick = args.flag("--quick");
+  const auto tasks = static_cast<std::size_t>(args.number("--tasks", quick ? 20000 : 100000));
+  const int jobs = args.number("--jobs", 8);
+  const int rounds = args.number("--rounds", quick ? 3 : 5);
+  maestro::bench::results figures(args.text("--csv", ""), maestro::bench::figures_header);
   std::vector<double> machine_rate;
   std::vector<double> baseline_rate;
   std::size_t events = 0;
@@ -122,12 +112,17 @@ int main(int argc, char** argv) {
         static_cast<double>(base_events) /
         std::max(1e-9, std::chrono::duration<double>(clock_type::now() - start).count()));
   }
-  const double m = median(machine_rate);
+  const double m = maestro::bench::median(machine_rate);
   std::printf("core only: %zu tasks at -j %d, %zu events a round, %d rounds\n", tasks, jobs, events,
               rounds);
-  const double b = median(baseline_rate);
+  const double b = maestro::bench::median(baseline_rate);
   std::printf("%-34s %14s %14s %10s\n", "scheduler", "events/s", "ns/event", "x floor");
   std::printf("%-34s %14.0f %14.1f %10.2f\n", "minimal priority queue (floor)", b, 1e9 / b, 1.0);
   std::printf("%-34s %14.0f %14.1f %10.2f\n", "maestro::core::group_machine", m, 1e9 / m, b / m);
+  const auto kase = "n=" + std::to_string(tasks) + " j=" + std::to_string(jobs);
+  figures.row("core", kase, "minimal priority queue (floor)", "events_per_s", b, "events/s");
+  figures.row("core", kase, "maestro::core::group_machine", "events_per_s", m, "events/s");
+  figures.row("core", kase, "maestro::core::group_machine", "ns_per_event", 1e9 / m, "ns");
+  figures.row("core", kase, "maestro::core::group_machine", "ratio_to_floor", b / m, "x");
   return 0;
 }

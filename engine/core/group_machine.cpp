@@ -117,7 +117,6 @@ group_machine::group_machine(std::vector<group_task> tasks, group_settings setti
       unmet_(tasks_.size(), 0),
       dependents_(tasks_.size()),
       delayed_(tasks_.size(), false),
-      blockers_(tasks_.size()),
       rng_(settings_.seed) {
   status_counts_[static_cast<std::size_t>(task_status::pending)] = tasks_.size();
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
@@ -162,16 +161,26 @@ std::vector<action> group_machine::handle(const event& e) {
     reports += std::holds_alternative<task_changed_action>(a) ? 1 : 0;
   }
   if (reports > 1) {
-    std::set<std::size_t> seen;
-    std::vector<action> kept;
-    kept.reserve(actions.size());
+    // In place, with two bit sets: the start of a group of 100,000 tasks
+    // reports every task at once.
+    std::vector<bool> seen(tasks_.size(), false);
+    std::vector<bool> keep(actions.size(), true);
     for (std::size_t k = actions.size(); k-- > 0;) {  // the last report of a task wins
-      const auto* changed = std::get_if<task_changed_action>(&actions[k]);
-      if (changed == nullptr || seen.insert(changed->task).second) {
-        kept.push_back(std::move(actions[k]));
+      if (const auto* changed = std::get_if<task_changed_action>(&actions[k])) {
+        keep[k] = !seen[changed->task];
+        seen[changed->task] = true;
       }
     }
-    actions.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < actions.size(); ++k) {
+      if (keep[k]) {
+        if (kept != k) {
+          actions[kept] = std::move(actions[k]);
+        }
+        ++kept;
+      }
+    }
+    actions.erase(actions.begin() + static_cast<std::ptrdiff_t>(kept), actions.end());
   }
   return actions;
 }
@@ -309,7 +318,7 @@ void group_machine::begin_tasks(clock_time now) {
     if (is_terminal(st.status)) {
       continue;
     }
-    if (!blockers_[i].empty()) {
+    if (blockers_.contains(i)) {
       set_status(i, task_status::blocked);
       any_blocked = true;
       changed(i);
@@ -482,9 +491,15 @@ void group_machine::on(const source_closed_event& e, clock_time now) {
   const auto [first, last] = blocked_on_.equal_range(e.id);
   for (auto it = first; it != last; ++it) {
     const auto i = it->second;
-    blockers_[i].erase(e.id);
+    auto open = blockers_.find(i);
+    if (open != blockers_.end()) {
+      open->second.erase(e.id);
+      if (open->second.empty()) {
+        blockers_.erase(open);
+      }
+    }
     if (states_[i].status == task_status::blocked && waiting_for_blockers_ && !stopping_ &&
-        blockers_[i].empty()) {
+        !blockers_.contains(i)) {
       if (unmet_[i] == 0) {
         make_ready(i);
       } else {

@@ -105,6 +105,7 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
   // Every issue record needs a unique id; other records are not checked.
   std::unordered_map<std::string_view, std::size_t> by_id;
   by_id.reserve(tasks.size());
+  result.tasks.reserve(tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const task& t = tasks[i];
     if (t.record_type != "issue") {

@@ -79,6 +79,7 @@ coordinator::coordinator(const asio::any_io_executor& executor, core::config con
   plan_options.default_agent = config_.default_agent;
   plan_options.origin = options_.source;
   completed_ = completed_task_ids(state_dir_);
+  completed_here_.assign(tasks_.size(), false);
   plan_options.completed_elsewhere = completed_;
   plan_ = core::make_plan(tasks_, plan_options);
   for (const auto& t : tasks_) {
@@ -314,6 +315,10 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
   request.record.source = options_.source;
   request.record.created_at = created_at;
 
+  request.tasks.reserve(stage.tasks.size());
+  request.machine_tasks.reserve(stage.tasks.size());
+  request.record.skills.reserve(stage.tasks.size());
+  request.record.log_names.reserve(stage.tasks.size());
   for (const auto planned_index : stage.tasks) {
     const auto& p = plan_.tasks[planned_index];
     const auto& t = tasks_[p.index];
@@ -341,7 +346,10 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
       }
       const auto source = by_id_.find(dep.id);
       const bool closed = source != by_id_.end() && core::is_closed_status(source->second->status);
-      if (!closed && !completed_.contains(dep.id) &&
+      const bool completed_here =
+          source != by_id_.end() &&
+          completed_here_[static_cast<std::size_t>(source->second - tasks_.data())];
+      if (!closed && !completed_here && !completed_.contains(dep.id) &&
           std::find(g.blocked_by.begin(), g.blocked_by.end(), dep.id) == g.blocked_by.end()) {
         g.blocked_by.push_back(dep.id);
       }
@@ -356,10 +364,14 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
       }
     }
     request.record.skills.push_back(t.applicable_skills);
-    request.record.logs.push_back(dir / "logs" / log_name(t.id));
-    request.tasks.push_back(t);
+    request.record.log_names.push_back(log_name(t.id));
+    request.tasks.push_back(&t);
     request.machine_tasks.push_back(std::move(g));
   }
+  // The lookups are not needed while the group runs (which may be long, and
+  // hold 100,000 tasks).
+  earlier = {};
+  in_stage = {};
 
   auto& s = request.settings;
   s.max_concurrent = config_.max_concurrent;
@@ -398,7 +410,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
     const auto& machine = runner.machine();
     for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
       if (machine.state(i).status == core::task_status::completed) {
-        completed_.insert(machine.tasks()[i].id);
+        completed_here_[plan_.tasks[stage.tasks[i]].index] = true;
       }
     }
   }

@@ -71,9 +71,9 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
     : strand_(std::move(strand)),
       context_(context),
       request_(std::move(request)),
-      machine_(request_.machine_tasks, request_.settings, request_.parallel),
+      machine_(std::move(request_.machine_tasks), request_.settings, request_.parallel),
       wake_(strand_),
-      children_(request_.machine_tasks.size()),
+      children_(machine_.tasks().size()),
       reread_timer_(strand_) {}
 
 group_runner::~group_runner() = default;
@@ -92,13 +92,17 @@ void group_runner::stop(core::stop_mode mode, std::string reason) {
 asio::awaitable<core::group_status> group_runner::run() {
   co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
   std::filesystem::create_directories(request_.record.dir / "logs");
-  store_ = std::make_unique<file_state_store>(strand_, request_.record,
+  // The store keeps the record (per-task data: one copy, not two).
+  store_ = std::make_unique<file_state_store>(strand_, std::move(request_.record),
                                               [this](const std::string& error) {
                                                 if (context_.sink != nullptr) {
                                                   context_.sink->message(severity::warning, error);
                                                 }
                                               });
   if (context_.sink != nullptr) {
+    store_->on_written([this](std::size_t bytes, std::chrono::nanoseconds spent) {
+      context_.sink->state_written(request_.group_id, bytes, spent);
+    });
     context_.sink->group_started(request_.group_id, machine_);
   }
   store_->flush(machine_);  // the first state, before anything launches
@@ -206,7 +210,7 @@ void group_runner::execute(const core::action& a) {
 
 launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
                                     std::uint32_t attempt) const {
-  auto command = build_agent_command(*context_.config, request_.tasks[task], agent, attempt,
+  auto command = build_agent_command(*context_.config, *request_.tasks[task], agent, attempt,
                                      {request_.group_id, context_.workdir, context_.state_dir});
   launch_spec spec;
   spec.argv = std::move(command.argv);
@@ -224,7 +228,7 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
     entry += v;
     spec.env.push_back(std::move(entry));
   }
-  spec.log_file = request_.record.logs[task];
+  spec.log_file = store_->record().log_path(task);
   spec.log_header = "=== maestro-async: attempt " + std::to_string(attempt) + ", agent " + agent +
                     ", at " + store_->wall_time(now()) + ": " + join(spec.argv, " ");
   return spec;
@@ -251,7 +255,7 @@ void group_runner::launch(const core::launch_action& l) {
         }
         if (log::enabled(log::level::debug)) {
           log::write(log::level::debug,
-                     "group " + request_.group_id + ": " + request_.tasks[task].id + " attempt " +
+                     "group " + request_.group_id + ": " + request_.tasks[task]->id + " attempt " +
                          std::to_string(attempt) + " ended: " + describe_exit(x));
         }
         push(core::exited_event{task, attempt, x.exit_code, x.signal});
@@ -266,7 +270,7 @@ void group_runner::launch(const core::launch_action& l) {
   children_[l.task] = std::make_pair(l.attempt, child);
   if (log::enabled(log::level::debug)) {
     log::write(log::level::debug, "group " + request_.group_id + ": launched " +
-                                      request_.tasks[l.task].id + " attempt " +
+                                      request_.tasks[l.task]->id + " attempt " +
                                       std::to_string(l.attempt) + " (" + l.agent + "), pid " +
                                       std::to_string(child.pid));
   }
@@ -295,7 +299,7 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
   spec.env = context_.base_environment;
   spec.env.push_back("MAESTRO_GROUP_ID=" + request_.group_id);
   spec.env.push_back("MAESTRO_STATE_DIR=" + context_.state_dir.string());
-  spec.log_file = request_.record.dir / "logs" / log;
+  spec.log_file = store_->record().dir / "logs" / log;
   spec.log_header =
       "=== maestro-async: at " + store_->wall_time(now()) + ": " + join(spec.argv, " ");
   std::error_code size_ec;

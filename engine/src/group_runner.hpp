@@ -52,7 +52,10 @@ struct group_request {
   std::string group_id;
   std::string group_name;  ///< the marker's NAME, or `_sequential`
   bool parallel = true;
-  std::vector<core::task> tasks;  ///< the source's records, in machine order
+  /// The source's records, in machine order; the coordinator owns them and
+  /// outlives the runner.
+  std::vector<const core::task*> tasks;
+  /// The machine's tasks; moved into the machine.
   std::vector<core::group_task> machine_tasks;
   core::group_settings settings;
   group_record record;

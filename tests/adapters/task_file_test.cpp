@@ -2,6 +2,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -201,6 +203,23 @@ BOOST_AUTO_TEST_CASE(shared_beads_exports) {
     BOOST_TEST(loaded_closed == closed, entry.path().filename());
   }
   BOOST_TEST(files > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_pipe_is_read_whole) {
+  // A FIFO has no size to reserve: the reader must still take it all, in
+  // more than one chunk.
+  test::temp_dir dir;
+  const auto fifo = dir.path() / "tasks.fifo";
+  BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string content;
+  for (int i = 0; i < 3000; ++i) {
+    content += R"({"id":"t)" + std::to_string(i) + R"(","title":"[P:Group-p] task"})" + "\n";
+  }
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << content; });
+  const auto doc = load_task_file(fifo);
+  writer.join();
+  BOOST_TEST(doc.tasks.size() == 3000U);
+  BOOST_TEST(doc.tasks.back().id == "t2999");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -168,7 +168,8 @@ class coordinator {
   core::plan plan_;
   std::unordered_map<std::string_view, const core::task*> by_id_;
   std::unordered_set<std::string> closed_in_source_;  // closed in the source as loaded
-  std::unordered_set<std::string> completed_;         // completed in groups that did not fail
+  std::unordered_set<std::string> completed_;         // completed in the state directory at start
+  std::vector<bool> completed_here_;                  // per task: completed by this coordinator
   std::unique_ptr<launcher> own_launcher_;
   std::unique_ptr<tracker> own_tracker_;
   std::unique_ptr<detail::runtime_context> context_;

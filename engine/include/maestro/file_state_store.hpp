@@ -16,6 +16,10 @@
 
 namespace maestro {
 
+namespace detail {
+class chunked_writer;
+}  // namespace detail
+
 /// What the state files record besides the machine's own state.
 struct group_record {
   std::string group_id;
@@ -23,9 +27,16 @@ struct group_record {
   bool parallel = true;
   /// The group's directory: `<state_dir>/parallel_groups/<group-id>`.
   std::filesystem::path dir;
-  /// Per task, in the machine's order: its skills and its log file.
+  /// Per task, in the machine's order: its skills, and its log file's name
+  /// under `dir/logs` (a name, not a path: a path costs far more memory,
+  /// and a group may hold 100,000 tasks).
   std::vector<std::vector<std::string>> skills;
-  std::vector<std::filesystem::path> logs;
+  std::vector<std::string> log_names;
+
+  /// Task `task`'s log file.
+  [[nodiscard]] std::filesystem::path log_path(std::size_t task) const {
+    return dir / "logs" / log_names[task];
+  }
   int max_concurrent = 0;
   std::optional<int> group_limit;
   std::map<std::string, int> agent_limits;
@@ -40,17 +51,26 @@ struct group_record {
 /// change, appended in whole lines) in the group's directory.
 ///
 /// Writes are coalesced: a change arms a timer of `coalesce` (100 ms by
-/// default), so a burst of changes costs one write, and each change reaches
-/// the disk within that delay. Each task's result is serialised again only
-/// when that task changed; `metadata.json` is then the concatenation of the
-/// cached results. `flush` writes at once and `fsync`s; the runtime calls it
-/// for the first state and for the terminal one.
+/// default), so a burst of changes costs one write, and each change is in
+/// `events.jsonl` within that delay. `metadata.json` is rewritten with the
+/// same delay while rewriting it is cheap; once one rewrite takes longer
+/// than 1/20 of the delay (groups of tens of thousands of tasks), the next
+/// waits 20 times as long as the last one took, so that writing state stays
+/// under about 5 % of the engine's time however large the group. Results
+/// are formatted straight into the file, in a 64 KiB buffer: nothing of
+/// size proportional to the group is kept or built. `flush` writes both at
+/// once and `fsync`s; the runtime calls it for the first state and for the
+/// terminal one.
 ///
 /// A failed write (a full disk) leaves the previous `metadata.json` whole
 /// and is reported to `on_error`; the next change tries again.
 class file_state_store final : public state_store {
  public:
   using error_handler = std::function<void(const std::string&)>;
+  /// Told after each write of `metadata.json`: its size, and the time the
+  /// store spent since the previous report (recording changes, serialising
+  /// and writing).
+  using written_handler = std::function<void(std::size_t bytes, std::chrono::nanoseconds spent)>;
 
   /// `executor` must be the runtime's strand. `anchor_*` map the engine's
   /// monotonic clock to wall time for the ISO 8601 timestamps.
@@ -64,18 +84,39 @@ class file_state_store final : public state_store {
   void group_changed(const core::group_machine& machine, core::clock_time now) override;
   void flush(const core::group_machine& machine) override;
 
+  /// What the store records besides the machine's state.
+  [[nodiscard]] const group_record& record() const noexcept { return record_; }
+
+  /// Sets the handler told after each write.
+  void on_written(written_handler handler) { on_written_ = std::move(handler); }
+
   /// The ISO 8601 UTC text of a point on the engine's clock.
   [[nodiscard]] std::string wall_time(core::clock_time t) const;
 
  private:
   void schedule(const core::group_machine& machine);
   bool write(const core::group_machine& machine, bool sync);
-  std::string result_json(const core::group_machine& machine, std::size_t task) const;
-  std::string metadata_json(const core::group_machine& machine);
+  bool write_files(const core::group_machine& machine, bool sync, std::size_t& bytes);
+  void append_events();
+
+  /// Pending event lines are appended once they reach this size.
+  static constexpr std::size_t events_batch = std::size_t{64} * 1024;
+  /// Task `task`'s entry of `results`.
+  void append_result(detail::chunked_writer& out, const core::group_machine& machine,
+                     std::size_t task) const;
+  void arm(std::chrono::steady_clock::time_point at);
+  void append_time(detail::chunked_writer& out, core::clock_time t) const;
+  /// `metadata.json` up to the opening of its `tasks` array.
+  std::string metadata_head(const core::group_machine& machine);
 
   group_record record_;
+  std::string logs_prefix_;  // `dir/logs/`
   error_handler on_error_;
+  written_handler on_written_;
   std::chrono::milliseconds coalesce_;
+  std::chrono::nanoseconds spent_{0};                      // since the last report
+  bool metadata_stale_ = true;                             // metadata.json lags the machine
+  std::chrono::steady_clock::time_point next_metadata_{};  // no rewrite before
   boost::asio::steady_timer timer_;
   bool armed_ = false;
   const core::group_machine* machine_ = nullptr;
@@ -83,9 +124,6 @@ class file_state_store final : public state_store {
   core::clock_time steady_anchor_;
   std::string started_at_;
   std::string completed_at_;
-  std::vector<std::string> results_;  // cached, per task
-  std::vector<std::size_t> dirty_;    // tasks whose cache is stale
-  std::vector<bool> is_dirty_;
   std::string pending_events_;   // whole lines not yet appended
   std::string last_group_line_;  // to log a group change once
   int events_fd_ = -1;

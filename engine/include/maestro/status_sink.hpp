@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string_view>
 
@@ -32,6 +33,11 @@ class status_sink {
   /// The engine observed an attempt's exit at `at`.
   virtual void attempt_exited(const core::group_machine& /*machine*/, std::size_t /*task*/,
                               core::clock_time /*at*/) {}
+  /// The group's `metadata.json` was written: `bytes` long; `spent` is the
+  /// time the state store took since its previous report (recording the
+  /// changes, serialising, writing). For measuring the cost of state.
+  virtual void state_written(std::string_view /*group_id*/, std::size_t /*bytes*/,
+                             std::chrono::nanoseconds /*spent*/) {}
   /// A group reached its terminal state.
   virtual void group_finished(std::string_view /*group_id*/,
                               const core::group_machine& /*machine*/) {}

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -248,6 +249,12 @@ struct task_state {
 class group_machine {
  public:
   group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel);
+  // Not copyable: an index views the tasks' ids. Moving keeps them in place.
+  group_machine(const group_machine&) = delete;
+  group_machine& operator=(const group_machine&) = delete;
+  group_machine(group_machine&&) noexcept = default;
+  group_machine& operator=(group_machine&&) noexcept = default;
+  ~group_machine() = default;
 
   /// Handles one event and returns the actions it calls for, in order.
   /// Events about attempts that already ended are ignored.
@@ -321,9 +328,11 @@ class group_machine {
   std::vector<std::size_t> unmet_;                    // in-group dependencies not completed
   std::vector<std::vector<std::size_t>> dependents_;  // the reverse of waits_for
   std::vector<bool> delayed_;                         // queued behind a retry or cool-down timer
-  std::vector<std::set<std::string, std::less<>>> blockers_;  // outside blockers still open
+  // Outside blockers still open, for the tasks that have any (few).
+  std::map<std::size_t, std::set<std::string, std::less<>>> blockers_;
   std::multimap<std::string, std::size_t, std::less<>> blocked_on_;
-  std::map<std::string, std::size_t, std::less<>> index_of_;
+  // Keys view `tasks_[i].id`: `tasks_` never changes after construction.
+  std::unordered_map<std::string_view, std::size_t> index_of_;
   std::map<std::string, std::set<queue_key>, std::less<>> queues_;  // per agent
   std::map<std::string, int, std::less<>> agent_running_;
   std::array<std::size_t, 9> status_counts_{};  // per task_status
