@@ -29,7 +29,7 @@ agent_command build_agent_command(const core::config& config, const core::task& 
   if (mode == core::stdin_source::prompt) {
     out.stdin_data = values.prompt;
   }
-  out.env = config.agent_defaults.env;
+  out.env.insert(config.agent_defaults.env.begin(), config.agent_defaults.env.end());
   if (own != nullptr) {
     for (const auto& [k, v] : own->env) {
       out.env[k] = v;

@@ -218,7 +218,8 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
   // The engine's environment, then the agent's and ours, which win.
   spec.env.reserve(context_.base_environment.size() + command.env.size());
   for (const auto& entry : context_.base_environment) {
-    if (!command.env.contains(entry.substr(0, entry.find('=')))) {
+    const std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+    if (command.env.find(name) == command.env.end()) {
       spec.env.push_back(entry);
     }
   }

@@ -22,7 +22,7 @@ struct agent_command {
   std::optional<std::string> stdin_data;
   /// What the child gets on top of the engine's environment: the agent's
   /// `env` (over `agent_defaults.env`) and the `MAESTRO_*` variables.
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string, std::less<>> env;
 };
 
 /// Where a launch happens.
