@@ -70,19 +70,24 @@ std::size_t format_utc(std::chrono::system_clock::time_point t, std::span<char, 
 // characters escaped; UTF-8 passes through.
 void append_escaped(std::string& out, std::string_view text) {
   static constexpr std::string_view hex = "0123456789abcdef";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+  std::size_t plain = 0;  // start of the run of characters copied as they are
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') {
+      continue;
+    }
+    out.append(text.substr(plain, i - plain));
+    plain = i + 1;
+    if (u >= 0x20) {
       out += '\\';
-      out += c;
-    } else if (u < 0x20) {
+      out += text[i];
+    } else {
       out += "\\u00";
       out += hex[u >> 4U];
       out += hex[u & 0xfU];
-    } else {
-      out += c;
     }
   }
+  out.append(text.substr(plain));
 }
 
 // Appends `"name":"text"`, escaped, after a comma unless it opens the object.

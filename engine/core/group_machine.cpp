@@ -117,6 +117,7 @@ group_machine::group_machine(std::vector<group_task> tasks, group_settings setti
       unmet_(tasks_.size(), 0),
       dependents_(tasks_.size()),
       delayed_(tasks_.size(), false),
+      reported_(tasks_.size(), false),
       rng_(settings_.seed) {
   status_counts_[static_cast<std::size_t>(task_status::pending)] = tasks_.size();
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
@@ -161,14 +162,18 @@ std::vector<action> group_machine::handle(const event& e) {
     reports += std::holds_alternative<task_changed_action>(a) ? 1 : 0;
   }
   if (reports > 1) {
-    // In place, with two bit sets: the start of a group of 100,000 tasks
-    // reports every task at once.
-    std::vector<bool> seen(tasks_.size(), false);
+    // In place, in time proportional to the actions, not to the group:
+    // `reported_` is all false between events.
     std::vector<bool> keep(actions.size(), true);
     for (std::size_t k = actions.size(); k-- > 0;) {  // the last report of a task wins
       if (const auto* changed = std::get_if<task_changed_action>(&actions[k])) {
-        keep[k] = !seen[changed->task];
-        seen[changed->task] = true;
+        keep[k] = !reported_[changed->task];
+        reported_[changed->task] = true;
+      }
+    }
+    for (const auto& a : actions) {
+      if (const auto* changed = std::get_if<task_changed_action>(&a)) {
+        reported_[changed->task] = false;
       }
     }
     std::size_t kept = 0;

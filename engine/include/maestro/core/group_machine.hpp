@@ -328,6 +328,7 @@ class group_machine {
   std::vector<std::size_t> unmet_;                    // in-group dependencies not completed
   std::vector<std::vector<std::size_t>> dependents_;  // the reverse of waits_for
   std::vector<bool> delayed_;                         // queued behind a retry or cool-down timer
+  std::vector<bool> reported_;  // scratch of `handle`; all false between events
   // Outside blockers still open, for the tasks that have any (few).
   std::map<std::size_t, std::set<std::string, std::less<>>> blockers_;
   std::multimap<std::string, std::size_t, std::less<>> blocked_on_;
