@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -94,6 +95,10 @@ void report(const common_options& common, const std::string& group, const std::s
   } else {
     fmt::print("group {}: {}\n", group, status);
   }
+  // Out now: closing the inotify descriptor, on the way out, can take the
+  // kernel several milliseconds (an SRCU grace period), and a reader of the
+  // output should not wait for it.
+  (void)std::fflush(stdout);
 }
 
 // Blocks until one of `fds` is readable or `deadline` passes; returns false
