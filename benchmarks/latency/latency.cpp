@@ -50,6 +50,7 @@ pid_t start_with_stdout(const std::vector<std::string>& argv, const fs::path& cw
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) {
     args.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature predates const
   }
