@@ -82,16 +82,30 @@ struct process_result {
   long max_rss_kb = 0;  ///< peak resident set size
 };
 
+/// `argv` as posix_spawn takes it: pointers into the strings, then null.
+inline std::vector<char*> c_args(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature predates const
+  }
+  args.push_back(nullptr);
+  return args;
+}
+
 /// Starts `argv` (searching PATH) in `cwd`, with stdout and stderr to
-/// /dev/null unless `quiet` is false, and stderr to `stderr_file` when
-/// given. Returns the pid, or -1.
+/// /dev/null unless `quiet` is false, stderr to `stderr_file` when given,
+/// and stdout to `stdout_fd` when it is not -1. Returns the pid, or -1.
 inline pid_t start(const std::vector<std::string>& argv, const fs::path& cwd = {},
-                   bool quiet = true, const fs::path& stderr_file = {}) {
+                   bool quiet = true, const fs::path& stderr_file = {}, int stdout_fd = -1) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (quiet) {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  }
+  if (stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
   }
   if (!stderr_file.empty()) {
     posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -100,11 +114,7 @@ inline pid_t start(const std::vector<std::string>& argv, const fs::path& cwd = {
   if (!cwd.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   }
-  std::vector<char*> args;
-  for (const auto& a : argv) {
-    args.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature predates const
-  }
-  args.push_back(nullptr);
+  auto args = c_args(argv);
   pid_t pid = -1;
   if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) {
     pid = -1;
@@ -146,11 +156,7 @@ inline process_result shell(const std::string& command, const fs::path& cwd = {}
 /// `jobs` children of `argv` running with posix_spawn and `wait` until
 /// `tasks` have run. Returns how many exited 0.
 inline int spawn_loop(const std::vector<std::string>& argv, int tasks, int jobs) {
-  std::vector<char*> args;
-  for (const auto& a : argv) {
-    args.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature predates const
-  }
-  args.push_back(nullptr);
+  auto args = c_args(argv);
   int started = 0;
   int running = 0;
   int succeeded = 0;

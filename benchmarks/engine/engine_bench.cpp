@@ -166,11 +166,7 @@ engine_run run_engine(const load& l, const fs::path& state_dir) {
 
 // The floor: waitpid returning to the next posix_spawn returning.
 std::vector<double> run_floor(const load& l) {
-  std::vector<char*> args;
-  for (const auto& a : l.argv) {
-    args.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature predates const
-  }
-  args.push_back(nullptr);
+  auto args = bench::c_args(l.argv);
   std::vector<double> out;
   int started = 0;
   int running = 0;

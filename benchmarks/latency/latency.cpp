@@ -42,27 +42,6 @@ long long now_ns() {
       .count();
 }
 
-// Starts argv in `cwd` with stdout on `fd` and stderr on /dev/null.
-pid_t start_with_stdout(const std::vector<std::string>& argv, const fs::path& cwd, int fd) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fd, 1);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv) {
-    args.push_back(const_cast<char*>(a.c_str()));  // posix_spawn's signature predates const
-  }
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) {
-    pid = -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
-
 // True once process `pid` sleeps in the kernel (state S): it is blocked.
 bool sleeping(pid_t pid) {
   const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
@@ -147,8 +126,8 @@ int main(int argc, char** argv) {
     if (::pipe2(out, O_CLOEXEC) != 0) {
       return 1;
     }
-    const pid_t waiter =
-        start_with_stdout({bin, "wait", "--group-id", "w", "--config", "wait.json"}, work, out[1]);
+    const pid_t waiter = bench::start({bin, "wait", "--group-id", "w", "--config", "wait.json"},
+                                      work, true, {}, out[1]);
     ::close(out[1]);
     while (!sleeping(waiter)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
