@@ -7,9 +7,9 @@
 // creates one log file per task, as SPEC requires, and on some disks file
 // creation costs more than the spawn; the competitors write no files.
 // Each run gets a fresh state directory, and they are all removed at the
-// end, not between runs: on ext4, creating files in the 30 seconds after
-// thousands were deleted is several times slower (the inode allocator
-// skips recently deleted inodes), which would charge the benchmark's own
+// end, not between runs: on ext4, creating files shortly after thousands
+// were deleted is several times slower (the inode allocator skips
+// recently deleted inodes), which would charge the benchmark's own
 // clean-up to the engine.
 //
 //   bench_throughput [--quick] [--tasks N] [--jobs 1,8,64] [--rounds R] [--csv FILE]
