@@ -31,6 +31,7 @@
 
 #include <maestro/config_file.hpp>
 #include <maestro/coordinator.hpp>
+#include <maestro/status_sink.hpp>
 #include <maestro/task_file.hpp>
 
 #include "support/temp_dir.hpp"
@@ -418,6 +419,66 @@ BOOST_AUTO_TEST_CASE(plain_callback_token) {
   BOOST_REQUIRE_EQUAL(outcome->groups.size(), 1U);
   BOOST_CHECK(outcome->groups[0].status == maestro::core::group_status::completed);
   BOOST_CHECK_EQUAL(lines_of(fx.stamps()).size(), static_cast<std::size_t>(2 * task_count));
+}
+
+BOOST_AUTO_TEST_CASE(the_sink_hears_exits_launches_and_state_writes) {
+  // The measurement hooks: each attempt is reported launched, then exited,
+  // on the engine's clock; each state write reports its size, the last one
+  // being the metadata.json left on disk.
+  struct recording_sink final : maestro::status_sink {
+    std::vector<std::pair<char, std::size_t>> order;  // 'L'aunched / 'E'xited, task
+    std::vector<maestro::core::clock_time> times;
+    std::size_t writes = 0;
+    std::size_t last_bytes = 0;
+    std::chrono::nanoseconds spent{0};
+    void attempt_launched(const maestro::core::group_machine& /*machine*/, std::size_t task,
+                          maestro::core::clock_time at) override {
+      order.emplace_back('L', task);
+      times.push_back(at);
+    }
+    void attempt_exited(const maestro::core::group_machine& /*machine*/, std::size_t task,
+                        maestro::core::clock_time at) override {
+      order.emplace_back('E', task);
+      times.push_back(at);
+    }
+    void state_written(std::string_view /*group_id*/, std::size_t bytes,
+                       std::chrono::nanoseconds took) override {
+      ++writes;
+      last_bytes = bytes;
+      spent += took;
+    }
+  };
+  embedding_fixture fx;
+  constexpr int task_count = 4;
+  recording_sink sink;
+  auto options = fx.options();
+  options.sink = &sink;
+  asio::io_context io;
+  maestro::coordinator coordinator(
+      io.get_executor(),
+      embedding_fixture::config({"stamp", fx.stamps().string(), "sleep", "20"}, 2),
+      embedding_fixture::tasks(task_count), std::move(options));
+  std::optional<maestro::run_outcome> outcome;
+  coordinator.async_execute(
+      group_id, maestro::completed_group::refuse,
+      [&](const std::exception_ptr&, maestro::run_outcome o) { outcome = std::move(o); });
+  io.run_for(patience);
+
+  BOOST_REQUIRE(outcome.has_value());
+  BOOST_CHECK_EQUAL(outcome->exit_code(), 0);
+  BOOST_REQUIRE_EQUAL(sink.order.size(), static_cast<std::size_t>(2 * task_count));
+  for (std::size_t task = 0; task < task_count; ++task) {
+    const auto launched = std::find(sink.order.begin(), sink.order.end(), std::pair{'L', task});
+    const auto exited = std::find(sink.order.begin(), sink.order.end(), std::pair{'E', task});
+    BOOST_CHECK(launched < exited);
+  }
+  BOOST_CHECK(std::is_sorted(sink.times.begin(), sink.times.end()));
+  // With -j2, the third launch follows an exit.
+  BOOST_CHECK_EQUAL(sink.order[2].first, 'E');
+  BOOST_CHECK_GE(sink.writes, 2U);  // the first state and the terminal one at least
+  BOOST_CHECK_GT(sink.spent.count(), 0);
+  const auto path = fx.state() / "parallel_groups" / group_id / "metadata.json";
+  BOOST_CHECK_EQUAL(sink.last_bytes, std::filesystem::file_size(path));
 }
 
 BOOST_AUTO_TEST_CASE(refusal_reaches_the_token_as_an_exception) {
