@@ -240,7 +240,7 @@ struct promise_callback {
   std::shared_ptr<std::promise<maestro::run_outcome>> promise;
   std::shared_ptr<int> calls;
 
-  void operator()(std::exception_ptr e, maestro::run_outcome outcome) const {
+  void operator()(const std::exception_ptr& e, maestro::run_outcome outcome) const {
     ++*calls;
     if (e) {
       promise->set_exception(e);
@@ -405,7 +405,7 @@ BOOST_AUTO_TEST_CASE(plain_callback_token) {
   coordinator.async_execute(group_id, maestro::completed_group::refuse,
                             [&](std::exception_ptr e, maestro::run_outcome o) {
                               ++calls;
-                              error = e;
+                              error = std::move(e);
                               outcome = std::move(o);
                             });
   // The host's own thread runs the io_context; it returns once the group is
