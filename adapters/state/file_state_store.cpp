@@ -327,8 +327,10 @@ void file_state_store::arm(std::chrono::steady_clock::time_point at) {
     if (!metadata_stale_) {
       return;
     }
-    if (std::chrono::steady_clock::now() < next_metadata_) {
-      arm(next_metadata_);  // a large file: not yet
+    if (const auto now = std::chrono::steady_clock::now(); now < next_metadata_) {
+      // A large file, not due yet; the events that come meanwhile still
+      // reach events.jsonl within `coalesce_`.
+      arm(std::min<std::chrono::steady_clock::time_point>(next_metadata_, now + coalesce_));
     } else {
       write(*machine_, false);
     }

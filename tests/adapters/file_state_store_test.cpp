@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -166,6 +167,71 @@ BOOST_AUTO_TEST_CASE(a_change_reaches_both_files_without_a_flush) {
     io.run_for(std::chrono::milliseconds(10));
   }
   BOOST_TEST(metadata().at("results").as_array().at(0).at("status").as_string() != "pending");
+}
+
+BOOST_AUTO_TEST_CASE(events_keep_flowing_while_a_large_metadata_json_waits) {
+  // 50,000 tasks: a rewrite of metadata.json takes long enough that the
+  // next one is put off (20 times its duration). The queued events must
+  // still reach events.jsonl after the coalescing delay, not with the next
+  // rewrite.
+  constexpr std::size_t count = 50000;
+  std::vector<core::group_task> tasks(count);
+  group_record big;
+  big.group_id = "big";
+  big.dir = dir.path() / "parallel_groups" / "big";
+  std::filesystem::create_directories(big.dir / "logs");
+  for (std::size_t i = 0; i < count; ++i) {
+    tasks[i].id = "task-" + std::to_string(i);
+    tasks[i].chain = {"agent"};
+    big.skills.emplace_back();
+    big.log_names.push_back(tasks[i].id + ".log");
+  }
+  core::group_settings limits;
+  limits.max_concurrent = 1;
+  core::group_machine many(std::move(tasks), limits, true);
+  file_state_store store(boost::asio::make_strand(io), big, {}, std::chrono::milliseconds(10));
+  store.flush(many);  // the first rewrite: it sets when the next may come
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& a : many.handle({now, core::start_event{}})) {
+    if (const auto* c = std::get_if<core::task_changed_action>(&a)) {
+      store.task_changed(many, c->task, now);
+    } else if (std::holds_alternative<core::group_changed_action>(a)) {
+      store.group_changed(many, now);
+    }
+  }
+  const auto lines = [&] {
+    const auto text = test::read_file(big.dir / "events.jsonl");
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  const auto metadata_status = [&] {
+    return std::string(json::parse(test::read_file(big.dir / "metadata.json"))
+                           .at("results")
+                           .at(count - 1)
+                           .at("status")
+                           .as_string());
+  };
+  for (int i = 0; i < 2000 && lines() < count; ++i) {
+    io.run_for(std::chrono::milliseconds(5));
+  }
+  BOOST_TEST(lines() >= count);
+  BOOST_TEST(metadata_status() == "pending");  // not rewritten yet
+  // A change while the rewrite is put off: its line arrives on its own.
+  const auto before = lines();
+  const auto later = std::chrono::steady_clock::now();
+  for (const auto& a : many.handle({later, core::launched_event{0, 1, 4242, 4242}})) {
+    if (const auto* c = std::get_if<core::task_changed_action>(&a)) {
+      store.task_changed(many, c->task, later);
+    }
+  }
+  for (int i = 0; i < 2000 && lines() == before; ++i) {
+    io.run_for(std::chrono::milliseconds(5));
+  }
+  BOOST_TEST(lines() > before);
+  BOOST_TEST(metadata_status() == "pending");  // still not rewritten
+  for (int i = 0; i < 2000 && metadata_status() == "pending"; ++i) {
+    io.run_for(std::chrono::milliseconds(5));
+  }
+  BOOST_TEST(metadata_status() == "queued");  // and then it is
 }
 
 BOOST_AUTO_TEST_SUITE_END()
