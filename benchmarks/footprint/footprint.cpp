@@ -35,6 +35,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json.hpp>
+
 #include "bench.hpp"
 
 namespace {
@@ -111,56 +113,20 @@ void sleep_s(double seconds) {
 }
 
 // The statuses of the entries of the `results` array of a metadata.json,
-// counted by value. A small scanner: it walks the array with string and
-// nesting awareness, and takes each `"status"` key one level inside it.
-std::map<std::string, int> result_statuses(const std::string& json) {
+// counted by value; empty when the text is not a metadata file.
+std::map<std::string, int> result_statuses(const std::string& text) {
   std::map<std::string, int> counts;
-  const auto key = json.find("\"results\"");
-  if (key == std::string::npos) {
+  boost::system::error_code ec;
+  const auto metadata = boost::json::parse(text, ec);
+  const auto* group = metadata.if_object();
+  const auto* results = group != nullptr ? group->if_contains("results") : nullptr;
+  if (ec || results == nullptr || !results->is_array()) {
     return counts;
   }
-  const auto open = json.find('[', key);
-  if (open == std::string::npos) {
-    return counts;
-  }
-  int depth = 0;
-  bool in_string = false;
-  std::size_t string_start = 0;
-  std::string last_key;     // the last string seen at depth 2, if it was a key
-  bool want_value = false;  // the previous token was "status" followed by ':'
-  for (std::size_t i = open; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-        const auto text = json.substr(string_start, i - string_start);
-        if (want_value) {
-          ++counts[text];
-          want_value = false;
-        } else if (depth == 2) {
-          last_key = text;
-        }
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      string_start = i + 1;
-    } else if (c == ':') {
-      want_value = depth == 2 && last_key == "status";
-      last_key.clear();
-    } else if (c == '[' || c == '{') {
-      ++depth;
-      want_value = false;
-    } else if (c == ']' || c == '}') {
-      if (--depth == 0) {
-        break;
-      }
-    } else if (c == ',') {
-      last_key.clear();
-      want_value = false;
+  for (const auto& r : results->get_array()) {
+    if (const auto* status = r.is_object() ? r.get_object().if_contains("status") : nullptr;
+        status != nullptr && status->is_string()) {
+      ++counts[std::string(status->get_string())];
     }
   }
   return counts;
