@@ -6,7 +6,6 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <iterator>
 #include <span>
 #include <system_error>
 #include <unistd.h>
@@ -90,23 +89,35 @@ void append_escaped(std::string& out, std::string_view text) {
   out.append(text.substr(plain));
 }
 
-// Appends `"name":"text"`, escaped, after a comma unless it opens the object.
-void append_field(std::string& out, std::string_view name, std::string_view text) {
+// Appends a JSON number: an integer exactly, a double in its shortest form.
+template <class Number>
+void append_number(std::string& out, Number n) {
+  std::array<char, 32> text{};
+  const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), n);
+  out.append(ec == std::errc{}
+                 ? std::string_view(text.data(), static_cast<std::size_t>(end - text.data()))
+                 : std::string_view("null"));
+}
+
+// Appends `"name":`, after a comma unless it opens the object.
+void append_key(std::string& out, std::string_view name) {
   out += out.back() == '{' ? "\"" : ",\"";
   out += name;
-  out += "\":\"";
+  out += "\":";
+}
+
+// Appends `"name":"text"`, escaped.
+void append_field(std::string& out, std::string_view name, std::string_view text) {
+  append_key(out, name);
+  out += '"';
   append_escaped(out, text);
   out += '"';
 }
 
 // Appends `"name":number`.
 void append_field(std::string& out, std::string_view name, long long number) {
-  std::array<char, 24> digits{};
-  const auto [end, ec] = std::to_chars(digits.begin(), digits.end(), number);
-  out += out.back() == '{' ? "\"" : ",\"";
-  out += name;
-  out += "\":";
-  out.append(digits.data(), ec == std::errc{} ? static_cast<std::size_t>(end - digits.data()) : 0);
+  append_key(out, name);
+  append_number(out, number);
 }
 
 std::string format_utc(std::chrono::system_clock::time_point t) {
@@ -170,10 +181,10 @@ class chunked_writer {
   /// A JSON number: integers exactly, doubles in their shortest form.
   template <class Number>
   void append_number(Number n) {
-    char text[32];
-    const auto [end, ec] = std::to_chars(std::begin(text), std::end(text), n);
-    append(ec == std::errc{} ? std::string_view(text, static_cast<std::size_t>(end - text))
-                             : std::string_view("null"));
+    if (buffer_.size() + 32 > capacity) {
+      drain();
+    }
+    maestro::append_number(buffer_, n);
   }
   /// Writes what is buffered; false when any write failed (errno is set).
   bool finish() {

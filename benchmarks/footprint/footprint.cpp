@@ -349,17 +349,20 @@ int main(int argc, char** argv) {
     std::map<std::string, int> other;  ///< other statuses seen, summed over rounds
   };
   std::map<std::string, many_row> many;
+  // One round's wall time, peak RSS, peak live children and exit status.
+  const auto record = [](many_row& row, const auto& run, int round) {
+    row.wall.push_back(run.result.wall_s);
+    row.rss_mb.push_back(static_cast<double>(run.result.max_rss_kb) / 1024.0);
+    row.peak = round == 0 ? run.peak_children : std::min(row.peak, run.peak_children);
+    if (run.result.status != 0) {
+      row.worst_exit = run.result.status;
+    }
+  };
   for (int round = 0; round < children_rounds; ++round) {
     fs::remove_all(many_dir / "state");
     {
-      const auto run = measure_children(engine_many, many_dir);
       auto& row = many[engine_name];
-      row.wall.push_back(run.result.wall_s);
-      row.rss_mb.push_back(static_cast<double>(run.result.max_rss_kb) / 1024.0);
-      row.peak = round == 0 ? run.peak_children : std::min(row.peak, run.peak_children);
-      if (run.result.status != 0) {
-        row.worst_exit = run.result.status;
-      }
+      record(row, measure_children(engine_many, many_dir), round);
       const auto statuses = result_statuses(
           bench::read_file(many_dir / "state" / "parallel_groups" / "children" / "metadata.json"));
       int completed = 0;
@@ -372,16 +375,7 @@ int main(int argc, char** argv) {
       }
       row.succeeded = row.succeeded < 0 ? completed : std::min(row.succeeded, completed);
     }
-    {
-      const auto run = measure_children(xargs_many, many_dir);
-      auto& row = many[xargs_many_name];
-      row.wall.push_back(run.result.wall_s);
-      row.rss_mb.push_back(static_cast<double>(run.result.max_rss_kb) / 1024.0);
-      row.peak = round == 0 ? run.peak_children : std::min(row.peak, run.peak_children);
-      if (run.result.status != 0) {
-        row.worst_exit = run.result.status;
-      }
-    }
+    record(many[xargs_many_name], measure_children(xargs_many, many_dir), round);
   }
 
   std::printf(
