@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
@@ -100,7 +101,7 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
     return {};
   }
   const unique_fd log(
-      ::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+      ::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (log.get() < 0) {
     ec = last_error();
     return {};
@@ -113,7 +114,7 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
     }
   }
   unique_fd stdin_fd;
-  unique_fd feed_fd;
+  std::shared_ptr<asio::local::stream_protocol::socket> feed;
   if (spec.stdin_data) {
     int pair[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -121,7 +122,17 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
       return {};
     }
     stdin_fd = unique_fd(pair[0]);
-    feed_fd = unique_fd(pair[1]);
+    unique_fd feed_fd(pair[1]);
+    // Made before the spawn: once a child runs, nothing may fail but the
+    // pidfd (below).
+    try {
+      feed = std::make_shared<asio::local::stream_protocol::socket>(
+          executor_, asio::local::stream_protocol(), feed_fd.get());
+      feed_fd.release();
+    } catch (const boost::system::system_error& e) {
+      ec = e.code();
+      return {};
+    }
   } else if (null_fd_ < 0) {
     ec = make_error_code(boost::system::errc::no_such_device);  // no /dev/null
     return {};
@@ -152,9 +163,33 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
     return {};
   }
 
-  if (feed_fd.get() >= 0) {
-    auto socket = std::make_shared<asio::local::stream_protocol::socket>(
-        executor_, asio::local::stream_protocol(), feed_fd.release());
+  // The child is watched through a pidfd. Without one (descriptors ran
+  // out) it would run unobserved: end it at once and report the launch as
+  // failed, so the caller's accounting stays whole.
+  const auto abandon = [pid](error_code reason, error_code& out) {
+    ::kill(-pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    out = reason;
+    return child_handle{};
+  };
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    return abandon(last_error(), ec);
+  }
+  std::shared_ptr<bp2::basic_process<asio::any_io_executor>> process;
+  try {
+    process = std::make_shared<bp2::basic_process<asio::any_io_executor>>(executor_, pid, pidfd);
+  } catch (const boost::system::system_error& e) {
+    ::close(pidfd);  // not adopted: registering it failed
+    return abandon(e.code(), ec);
+  } catch (const std::bad_alloc&) {
+    ::close(pidfd);
+    return abandon(make_error_code(boost::system::errc::not_enough_memory), ec);
+  }
+  if (feed) {
+    auto socket = std::move(feed);
     auto data = std::make_shared<std::string>(*spec.stdin_data);
     asio::async_write(*socket, asio::buffer(*data), [socket, data](error_code, std::size_t) {
       // A child that exits without reading is fine; either way stdin ends.
@@ -164,7 +199,6 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
     });
   }
 
-  auto process = std::make_shared<bp2::basic_process<asio::any_io_executor>>(executor_, pid);
   process->async_wait(
       [process, on_exit = std::move(on_exit)](error_code wait_ec, int /*portable_code*/) {
         // The portable code folds "killed by signal 9" and "exit(9)" into

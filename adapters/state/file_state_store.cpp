@@ -3,10 +3,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <span>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 #include <utility>
@@ -222,7 +224,7 @@ file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
   }
   logs_prefix_ = (record_.dir / "logs" / "").native();
   events_fd_ = ::open((record_.dir / "events.jsonl").c_str(),
-                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (events_fd_ < 0 && on_error_) {
     on_error_("cannot open " + (record_.dir / "events.jsonl").string() + ": " +
               std::strerror(errno));
@@ -517,8 +519,13 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
                                    std::size_t& bytes) {
   append_events();
   const auto target = record_.dir / "metadata.json";
-  const auto temporary = record_.dir / ("metadata.json.tmp." + std::to_string(::getpid()));
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // An unpredictable name, created exclusively: nothing planted in the
+  // directory is followed or truncated.
+  std::string temporary = (record_.dir / "metadata.json.tmp.XXXXXX").native();
+  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
+  if (fd >= 0) {
+    ::fchmod(fd, 0644);
+  }
   bool ok = fd >= 0;
   if (ok) {
     // Streamed through a small buffer: with 100,000 tasks the whole text
@@ -553,7 +560,9 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
     return true;
   }
   const std::string reason = std::strerror(ok ? errno : saved);
-  ::unlink(temporary.c_str());
+  if (fd >= 0) {
+    ::unlink(temporary.c_str());
+  }
   // The previous metadata.json is untouched; the next change writes the
   // whole file again.
   if (on_error_) {

@@ -3,29 +3,140 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
+#include <limits>
 #include <stdexcept>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
 
 #include <boost/json.hpp>
 
+#include <maestro/core/names.hpp>
 #include <maestro/state_dir.hpp>
 
 namespace maestro {
 namespace json = boost::json;
 
 std::filesystem::path group_dir(const std::filesystem::path& state_dir, std::string_view group_id) {
-  return state_dir / "parallel_groups" / std::string(group_id);
+  return state_dir / "parallel_groups" / core::group_dir_name(group_id);
+}
+
+namespace {
+
+bool is_string_array(const json::value* v) {
+  return v != nullptr && v->is_array() &&
+         std::all_of(v->get_array().begin(), v->get_array().end(),
+                     [](const json::value& e) { return e.is_string(); });
+}
+
+bool is_int_or_null(const json::value* v) {
+  return v == nullptr || v->is_null() || v->is_int64();
+}
+
+std::string quoted(std::string_view key) {
+  return "\"" + std::string(key) + "\"";
+}
+
+// The reason one entry of `results` is not what readers rely on.
+std::optional<std::string> result_shape_error(const json::value& entry) {
+  const auto* o = entry.if_object();
+  if (o == nullptr) {
+    return std::string("an entry is not an object");
+  }
+  for (const auto* key : {"task_id", "status", "log"}) {
+    const auto* v = o->if_contains(key);
+    if (v == nullptr || !v->is_string()) {
+      return "an entry's " + quoted(key) + " is not a string";
+    }
+  }
+  const auto* attempts = o->if_contains("attempts");
+  if (attempts == nullptr || !attempts->is_int64() || attempts->get_int64() < 0) {
+    return "task " + core::printable(o->at("task_id").get_string()) +
+           ": \"attempts\" is not a non-negative integer";
+  }
+  if (!is_string_array(o->if_contains("agent_history"))) {
+    return "task " + core::printable(o->at("task_id").get_string()) +
+           ": \"agent_history\" is not an array of strings";
+  }
+  for (const auto* key : {"exit_code", "pid", "pgid"}) {
+    if (!is_int_or_null(o->if_contains(key))) {
+      return "task " + core::printable(o->at("task_id").get_string()) + ": " + quoted(key) +
+             " is not an integer";
+    }
+  }
+  for (const auto* key : {"pid", "pgid"}) {
+    const auto* v = o->if_contains(key);
+    if (v != nullptr && v->is_int64() &&
+        (v->get_int64() < 0 || v->get_int64() > std::numeric_limits<int>::max())) {
+      return "task " + core::printable(o->at("task_id").get_string()) + ": " + quoted(key) +
+             " is out of range";
+    }
+  }
+  return std::nullopt;
+}
+
+// Opens `path` for reading, never through a symlink.
+int open_state_file(const std::filesystem::path& path) {
+  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+}
+
+}  // namespace
+
+std::optional<std::string> metadata_shape_error(const json::value& metadata) {
+  const auto* md = metadata.if_object();
+  if (md == nullptr) {
+    return std::string("not a JSON object");
+  }
+  for (const auto* key : {"group_id", "status", "phase"}) {
+    const auto* v = md->if_contains(key);
+    if (v == nullptr || !v->is_string()) {
+      return quoted(key) + " is missing or not a string";
+    }
+  }
+  for (const auto* key : {"tasks", "errors", "warnings"}) {
+    const auto* v = md->if_contains(key);
+    if (v != nullptr && !is_string_array(v)) {
+      return quoted(key) + " is not an array of strings";
+    }
+  }
+  for (const auto* key : {"created_at", "started_at", "completed_at"}) {
+    const auto* v = md->if_contains(key);
+    if (v != nullptr && !v->is_null() && !v->is_string()) {
+      return quoted(key) + " is not a string";
+    }
+  }
+  const auto* pid = md->if_contains("engine_pid");
+  if (pid != nullptr && (!pid->is_int64() || pid->get_int64() < 0 ||
+                         pid->get_int64() > std::numeric_limits<int>::max())) {
+    return std::string("\"engine_pid\" is not a process id");
+  }
+  const auto* results = md->if_contains("results");
+  if (results == nullptr || !results->is_array()) {
+    return std::string("\"results\" is missing or not an array");
+  }
+  for (const auto& r : results->get_array()) {
+    if (auto error = result_shape_error(r)) {
+      return error;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
   const auto path = dir / "metadata.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
+  const int fd = open_state_file(path);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return std::nullopt;
+    }
+    throw state_damaged(path, errno == ELOOP ? std::string("is a symlink, not followed")
+                                             : std::string(std::strerror(errno)));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw state_damaged(path, "not a regular file");
   }
   // Parsed as it is read, into one monotonic arena: a group of 100,000
   // tasks has a metadata.json of tens of megabytes, which neither a copy of
@@ -34,29 +145,79 @@ std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
   parser.reset(json::make_shared_resource<json::monotonic_resource>());
   std::array<char, 65536> chunk{};
   boost::system::error_code ec;
-  while (!ec && (in.read(chunk.data(), chunk.size()) || in.gcount() > 0)) {
-    parser.write(chunk.data(), static_cast<std::size_t>(in.gcount()), ec);
+  int read_errno = 0;
+  for (;;) {
+    const auto n = ::read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      read_errno = errno;
+      break;
+    }
+    if (n == 0) {
+      break;
+    }
+    parser.write(chunk.data(), static_cast<std::size_t>(n), ec);
+    if (ec) {
+      break;
+    }
+  }
+  ::close(fd);
+  if (read_errno != 0) {
+    throw state_damaged(path, std::strerror(read_errno));
   }
   if (!ec) {
     parser.finish(ec);
   }
-  if (ec || in.bad()) {
-    throw std::runtime_error(path.string() + ": not a valid metadata file" +
-                             (ec ? ": " + ec.message() : std::string{}));
+  if (ec) {
+    throw state_damaged(path, "not valid JSON: " + ec.message());
   }
   auto value = parser.release();
-  if (!value.is_object()) {
-    throw std::runtime_error(path.string() + ": not a valid metadata file");
+  if (auto error = metadata_shape_error(value)) {
+    throw state_damaged(path, *error);
   }
   return value;
+}
+
+std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
+                                        std::string_view group_id) {
+  std::error_code ec;
+  const bool new_state_dir = !std::filesystem::exists(state_dir, ec);
+  std::filesystem::create_directories(state_dir / "parallel_groups");
+  if (new_state_dir) {
+    // A state directory inside a repository leaves `git status` clean.
+    const int fd = ::open((state_dir / ".gitignore").c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0) {
+      [[maybe_unused]] const auto n = ::write(fd, "*\n", 2);
+      ::close(fd);
+    }
+  }
+  const auto dir = group_dir(state_dir, group_id);
+  for (const auto& d : {dir, dir / "logs"}) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw std::runtime_error("cannot create " + d.string() + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::lstat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      throw std::runtime_error("refusing to use " + d.string() +
+                               ": it is a symlink or not a directory");
+    }
+  }
+  return dir;
 }
 
 std::vector<std::string> group_ids(const std::filesystem::path& state_dir) {
   std::vector<std::string> ids;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(state_dir / "parallel_groups", ec)) {
-    if (entry.is_directory()) {
-      ids.push_back(entry.path().filename().string());
+    // Only what the encoding made: a stray `tmp` or a planted link is no
+    // group (a symlink is not followed: symlink_status).
+    if (!entry.is_symlink() && entry.is_directory()) {
+      if (auto id = core::decode_file_name(entry.path().filename().native())) {
+        ids.push_back(std::move(*id));
+      }
     }
   }
   std::sort(ids.begin(), ids.end());
@@ -69,7 +230,7 @@ std::unordered_set<std::string> completed_task_ids(const std::filesystem::path& 
     std::optional<json::value> metadata;
     try {
       metadata = read_metadata(group_dir(state_dir, id));
-    } catch (const std::runtime_error&) {
+    } catch (const state_damaged&) {
       continue;  // a damaged group proves nothing
     }
     if (!metadata) {
@@ -113,7 +274,7 @@ std::string reported_status(const json::value& metadata, const std::filesystem::
 }
 
 bool group_is_locked(const std::filesystem::path& dir) {
-  const int fd = ::open((dir / "lock").c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = open_state_file(dir / "lock");
   if (fd < 0) {
     return false;
   }
@@ -123,11 +284,13 @@ bool group_is_locked(const std::filesystem::path& dir) {
 }
 
 std::optional<group_lock> group_lock::try_acquire(const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
   const auto path = dir / "lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a symlink: one planted at `lock` would be truncated.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) {
-    throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
+    throw std::runtime_error("cannot open " + path.string() + ": " +
+                             (errno == ELOOP ? std::string("it is a symlink, not followed")
+                                             : std::string(std::strerror(errno))));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);

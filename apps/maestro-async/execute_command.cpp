@@ -128,10 +128,13 @@ int run_execute(const common_options& common, const execute_options& options) {
   }
 
   int signal_exit = 0;
+  bool finished = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signal) {
-        if (ec) {
+        // A signal whose handler was already queued when the run finished
+        // must not wait again: the pending wait would keep io.run() going.
+        if (ec || finished) {
           return;
         }
         if (signal_exit != 0 && signal == SIGINT) {
@@ -149,6 +152,7 @@ int run_execute(const common_options& common, const execute_options& options) {
   const auto done = [&](std::exception_ptr e, run_outcome o) {
     error = std::move(e);
     outcome = std::move(o);
+    finished = true;
     signals.cancel();
   };
   if (options.resume) {

@@ -1,12 +1,14 @@
 // `maestro-async list` and `status`: read the state directory.
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/state_dir.hpp>
 
 #include "cli_options.hpp"
@@ -59,7 +61,21 @@ int run_list(const common_options& common, const std::string& status_filter) {
   json::array groups;
   for (const auto& id : group_ids(state_dir)) {
     const auto dir = group_dir(state_dir, id);
-    const auto metadata = read_metadata(dir);
+    std::optional<json::value> metadata;
+    try {
+      metadata = read_metadata(dir);
+    } catch (const state_damaged& e) {
+      // One damaged group is shown as such; the others are still listed.
+      if (status_filter.empty() || status_filter == "damaged") {
+        groups.push_back(json::object{
+            {"group_id", id},
+            {"status", "damaged"},
+            {"phase", ""},
+            {"counts", json::object{}},
+            {"damaged", json::object{{"file", e.file().string()}, {"reason", e.reason()}}}});
+      }
+      continue;
+    }
     if (!metadata) {
       continue;
     }
@@ -89,8 +105,14 @@ int run_list(const common_options& common, const std::string& status_filter) {
   fmt::print("{:<28} {:<12} {:<22} {}\n", "GROUP", "STATUS", "PHASE", "TASKS");
   for (const auto& g : groups) {
     const auto& o = g.get_object();
-    fmt::print("{:<28} {:<12} {:<22} {}\n", text_of(o, "group_id"), text_of(o, "status"),
-               text_of(o, "phase"), counts_text(o.at("counts").get_object()));
+    if (const auto* damaged = o.if_contains("damaged")) {
+      fmt::print("{:<28} {:<12} {}: {}\n", core::printable(text_of(o, "group_id")), "damaged",
+                 text_of(damaged->get_object(), "file"),
+                 core::printable(text_of(damaged->get_object(), "reason")));
+      continue;
+    }
+    fmt::print("{:<28} {:<12} {:<22} {}\n", core::printable(text_of(o, "group_id")),
+               text_of(o, "status"), text_of(o, "phase"), counts_text(o.at("counts").get_object()));
   }
   return 0;
 }
@@ -98,9 +120,24 @@ int run_list(const common_options& common, const std::string& status_filter) {
 int run_status(const common_options& common, const std::string& group_id) {
   const auto state_dir = state_dir_of(load_effective_config(common));
   const auto dir = group_dir(state_dir, group_id);
-  const auto metadata = read_metadata(dir);
+  std::optional<json::value> metadata;
+  try {
+    metadata = read_metadata(dir);
+  } catch (const state_damaged& e) {
+    if (common.json) {
+      fmt::print("{}\n",
+                 json::serialize(json::object{{"group_id", group_id},
+                                              {"status", "damaged"},
+                                              {"damaged", json::object{{"file", e.file().string()},
+                                                                       {"reason", e.reason()}}}}));
+    } else {
+      fmt::print("group {}: damaged: {}: {}\n", core::printable(group_id), e.file().string(),
+                 core::printable(e.reason()));
+    }
+    return 0;
+  }
   if (!metadata) {
-    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
+    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", core::printable(group_id),
                (dir / "metadata.json").string());
     return 2;
   }
@@ -112,8 +149,8 @@ int run_status(const common_options& common, const std::string& group_id) {
     fmt::print("{}\n", json::serialize(md));
     return 0;
   }
-  fmt::print("group {}: {} (phase {}), tests: {}\n", group_id, status, text_of(md, "phase"),
-             text_of(md, "test_status", "not run"));
+  fmt::print("group {}: {} (phase {}), tests: {}\n", core::printable(group_id), status,
+             text_of(md, "phase"), text_of(md, "test_status", "not run"));
   fmt::print("started {}, completed {}, engine pid {}\n", text_of(md, "started_at"),
              text_of(md, "completed_at"), text_of(md, "engine_pid"));
   fmt::print("{}\n\n", counts_text(md.at("counts").get_object()));
@@ -122,11 +159,12 @@ int run_status(const common_options& common, const std::string& group_id) {
   if (const auto* results = md.if_contains("results"); results && results->is_array()) {
     for (const auto& r : results->get_array()) {
       const auto& o = r.get_object();
-      fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", text_of(o, "task_id"),
-                 text_of(o, "status"), text_of(o, "subagent"), text_of(o, "attempts"),
-                 text_of(o, "exit_code"), text_of(o, "log"));
+      fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", core::printable(text_of(o, "task_id")),
+                 text_of(o, "status"), core::printable(text_of(o, "subagent")),
+                 text_of(o, "attempts"), text_of(o, "exit_code"),
+                 core::printable(text_of(o, "log")));
       if (const auto error = text_of(o, "error", ""); !error.empty()) {
-        fmt::print("      {}\n", error);
+        fmt::print("      {}\n", core::printable(error));
       }
     }
   }
@@ -135,8 +173,8 @@ int run_status(const common_options& common, const std::string& group_id) {
         list && list->is_array() && !list->get_array().empty()) {
       fmt::print("\n{}:\n", key);
       for (const auto& line : list->get_array()) {
-        fmt::print("  {}\n",
-                   line.is_string() ? std::string(line.get_string()) : json::serialize(line));
+        fmt::print("  {}\n", core::printable(line.is_string() ? std::string(line.get_string())
+                                                              : json::serialize(line)));
       }
     }
   }

@@ -288,7 +288,7 @@ void group_machine::on(const refresh_done_event& e, clock_time now) {
     finish_group(now);
     return;
   }
-  if (timed_out_) {
+  if (timed_out_ || halted_) {
     phase_ = group_phase::post_execution;
     conclude(now);
     return;
@@ -392,6 +392,10 @@ void group_machine::after_attempt(std::size_t task, clock_time now) {
   } else if (attempt.error.empty() && !attempt.timed_out && attempt.exit_code == 0) {
     st.error.clear();
     finish_task(task, task_status::completed, now, false);
+  } else if (halted_) {
+    // Nothing more is launched: no retry, no fallback.
+    st.error = attempt.error.empty() ? "not retried: the group halted" : attempt.error;
+    finish_task(task, attempt.timed_out ? task_status::timed_out : task_status::failed, now, false);
   } else if (attempt.error.empty() && !attempt.timed_out && attempt.exit_code == ex_tempfail &&
              st.tempfails < settings_.tempfail_max) {
     // EX_TEMPFAIL (rate limited): not a failure; the same agent again later.
@@ -605,6 +609,33 @@ void group_machine::on(const stop_event& e, clock_time now) {
   maybe_post_execution(now);
 }
 
+void group_machine::on(const halt_event& e, clock_time now) {
+  if (halted_ || finished_) {
+    return;
+  }
+  halted_ = true;
+  errors_.push_back(e.reason);
+  if (phase_ == group_phase::post_execution || stopping_) {
+    group_changed();
+    return;  // tests, closing or a stop are under way: they end the group
+  }
+  stopping_ = true;
+  for (std::size_t i = 0; i < tasks_.size(); ++i) {
+    auto& st = states_[i];
+    if (st.status != task_status::running && !is_terminal(st.status)) {
+      st.error = "not run: " + e.reason;
+      finish_task(i, task_status::skipped, now, false);
+    }
+  }
+  waiting_for_blockers_ = false;
+  group_changed();
+  if (awaiting_command_) {
+    out_->emplace_back(stop_commands_action{});  // the refresh is still running
+    return;
+  }
+  maybe_post_execution(now);
+}
+
 // --- queue and launches ---------------------------------------------------
 
 void group_machine::make_ready(std::size_t task) {
@@ -788,7 +819,7 @@ void group_machine::maybe_post_execution(clock_time now) {
     finish_group(now);
     return;
   }
-  if (count(task_status::failed) + count(task_status::timed_out) > 0 || timed_out_) {
+  if (count(task_status::failed) + count(task_status::timed_out) > 0 || timed_out_ || halted_) {
     conclude(now);
     return;
   }

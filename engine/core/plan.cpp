@@ -7,6 +7,7 @@
 
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/core/plan.hpp>
 
 namespace maestro::core {
@@ -147,6 +148,20 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
     p.index = i;
     p.group = scan.group ? *scan.group : std::string(sequential_group);
     p.stage_id = scan.group ? *scan.group : sequential_stage_id(t.id);
+    // Its log file and its group's directory are named after the ids
+    // (SPEC section 6): both must fit NAME_MAX once encoded.
+    if (log_file_name(t.id).size() > max_file_name) {
+      throw input_error(locate(options, t), "id too long for a file name: its log file would be " +
+                                                std::to_string(log_file_name(t.id).size()) +
+                                                " bytes, over " + std::to_string(max_file_name));
+    }
+    if (group_dir_name(p.stage_id).size() > max_file_name) {
+      throw input_error(locate(options, t),
+                        std::string(scan.group ? "group name" : "id") +
+                            " too long for a file name: the group's directory would be " +
+                            std::to_string(group_dir_name(p.stage_id).size()) + " bytes, over " +
+                            std::to_string(max_file_name));
+    }
     p.agent = choose_agent(t, *options.keywords, options.default_agent);
     const std::size_t planned_index = result.tasks.size();
     planned_of[i] = planned_index;

@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <limits>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -11,6 +13,7 @@
 #include <maestro/coordinator.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/leftovers.hpp>
 #include <maestro/local_launcher.hpp>
 #include <maestro/state_dir.hpp>
@@ -23,12 +26,6 @@ namespace maestro {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string log_name(std::string_view task_id) {
-  std::string name(task_id);
-  std::replace(name.begin(), name.end(), '/', '_');
-  return name + ".log";
-}
 
 // Does this agent have a command to run?
 bool has_command(const core::config& config, const std::string& agent) {
@@ -48,6 +45,38 @@ std::string no_command_message(const std::string& agent, const std::string& task
   message += agent;
   message += ".command or agent_defaults.command";
   return message;
+}
+
+// How many agents the descriptor limit lets run at once. Each running
+// agent holds a pidfd, and while it starts its log and, with a prompt, a
+// socket pair; the engine keeps some for itself (state files, watches, the
+// host's own).
+struct descriptor_budget {
+  rlim_t limit = RLIM_INFINITY;
+  int agents = std::numeric_limits<int>::max();
+};
+descriptor_budget descriptor_cap() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return {};
+  }
+  constexpr rlim_t reserved = 64;
+  constexpr rlim_t per_agent = 2;
+  const auto cap = limit.rlim_cur > reserved ? (limit.rlim_cur - reserved) / per_agent : 1;
+  return {limit.rlim_cur, static_cast<int>(std::clamp<rlim_t>(
+                              cap, 1, static_cast<rlim_t>(std::numeric_limits<int>::max())))};
+}
+
+// A group's recorded state; a damaged one is refused (exit 2), naming the
+// file and the reason.
+std::optional<boost::json::value> recorded_state(const std::filesystem::path& dir,
+                                                 const std::string& group_id) {
+  try {
+    return read_metadata(dir);
+  } catch (const state_damaged& e) {
+    throw refused("group " + core::printable(group_id) + ": " + e.what() +
+                  " (move the group's directory away to start it afresh)");
+  }
 }
 
 }  // namespace
@@ -99,6 +128,17 @@ coordinator::coordinator(const asio::any_io_executor& executor, core::config con
   if (options_.task_tracker == nullptr) {
     own_tracker_ = std::make_unique<state_only_tracker>();
     options_.task_tracker = own_tracker_.get();
+  }
+  if (const auto budget = descriptor_cap(); config_.max_concurrent > budget.agents) {
+    if (options_.sink != nullptr) {
+      options_.sink->message(severity::warning,
+                             "max_concurrent " + std::to_string(config_.max_concurrent) +
+                                 " is more than the open-file limit allows (RLIMIT_NOFILE " +
+                                 std::to_string(budget.limit) + "): running at most " +
+                                 std::to_string(budget.agents) +
+                                 " agents at once; raise the limit with `ulimit -n`");
+    }
+    config_.max_concurrent = budget.agents;
   }
   context_ = std::make_unique<detail::runtime_context>();
   context_->config = &config_;
@@ -176,7 +216,7 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
       finished[s.id] = core::group_status::pending;
       continue;
     }
-    const auto metadata = read_metadata(group_dir(state_dir_, s.id));
+    const auto metadata = recorded_state(group_dir(state_dir_, s.id), s.id);
     if (metadata && metadata->at("status") == "completed") {
       outcome.groups.push_back({s.id, core::group_status::completed, "already completed"});
       finished[s.id] = core::group_status::completed;
@@ -233,7 +273,7 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
   if (stage == nullptr) {
     throw refused("unknown group: " + group_id);
   }
-  const auto metadata = read_metadata(group_dir(state_dir_, group_id));
+  const auto metadata = recorded_state(group_dir(state_dir_, group_id), group_id);
   if (!metadata) {
     throw refused("group " + group_id + " has no state to resume; use execute");
   }
@@ -250,7 +290,7 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
 
 asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
                                                       completed_group policy, stage_start start) {
-  const auto dir = group_dir(state_dir_, stage.id);
+  const auto dir = prepare_group_dir(state_dir_, stage.id);
   auto lock = group_lock::try_acquire(dir);
   if (!lock) {
     throw refused("group " + stage.id + " is already running (lock " + (dir / "lock").string() +
@@ -263,7 +303,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
   };
   std::unordered_map<std::string, earlier_result> earlier;
   std::string created_at;
-  if (const auto metadata = read_metadata(dir)) {
+  if (const auto metadata = recorded_state(dir, stage.id)) {
     if (policy == completed_group::refuse && metadata->at("status") == "completed") {
       throw refused("group " + stage.id + " already completed; use --force to run it again");
     }
@@ -364,7 +404,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
       }
     }
     request.record.skills.push_back(t.applicable_skills);
-    request.record.log_names.push_back(log_name(t.id));
+    request.record.log_names.push_back(core::log_file_name(t.id));
     request.tasks.push_back(&t);
     request.machine_tasks.push_back(std::move(g));
   }

@@ -1,10 +1,12 @@
 #include "group_runner.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
 
@@ -37,6 +39,17 @@ clock_time now() {
 
 using core::join;
 
+// Descriptors, processes or memory ran out: the system's limits, not the
+// agent's failure.
+bool out_of_resources(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category() &&
+      ec.category() != boost::system::generic_category()) {
+    return false;
+  }
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN;
+}
+
 std::string describe_exit(const exit_info& x) {
   return x.signal != 0 ? "killed by signal " + std::to_string(x.signal)
                        : "exit code " + std::to_string(x.exit_code);
@@ -56,7 +69,7 @@ std::string read_tail(const std::filesystem::path& path, std::uintmax_t offset,
 }
 
 void append_line(const std::filesystem::path& path, const std::string& line) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd >= 0) {
     const std::string text = line + "\n";
     [[maybe_unused]] const auto n = ::write(fd, text.data(), text.size());
@@ -129,7 +142,14 @@ asio::awaitable<core::group_status> group_runner::run() {
     const auto e = std::move(queue_.front());
     queue_.pop_front();
     for (const auto& a : machine_.handle(e)) {
-      execute(a);
+      // An action that throws (memory, descriptors) must not end this
+      // coroutine while children run: their exit handlers refer to it.
+      // The group halts instead and is carried to its end.
+      try {
+        execute(a);
+      } catch (const std::exception& error) {
+        push(core::halt_event{std::string("internal error: ") + error.what()});
+      }
     }
   }
   for (auto& [id, timer] : timers_) {
@@ -265,6 +285,10 @@ void group_runner::launch(const core::launch_action& l) {
   if (ec) {
     const std::string error = "cannot start " + spec.argv.front() + ": " + ec.message();
     append_line(spec.log_file, "=== maestro-async: " + error);
+    if (out_of_resources(ec)) {
+      // Not the agent's fault, and every other launch would fail alike.
+      push(core::halt_event{error + "; no more launches (the running agents are left to end)"});
+    }
     push(core::launch_failed_event{l.task, l.attempt, error});
     return;
   }
@@ -390,8 +414,26 @@ void group_runner::run_tests() {
                 });
 }
 
+namespace {
+
+// Only a regular file is read again while the group runs: reading a FIFO
+// or a device would block the event loop.
+bool is_plain_file(const std::filesystem::path& file) {
+  struct stat st {};
+  return ::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
 void group_runner::watch_source() {
   const auto& file = context_.watched_source;
+  if (!is_plain_file(file)) {
+    if (log::enabled(log::level::debug)) {
+      log::write(log::level::debug,
+                 "task source " + file.string() + " is not a regular file: not watched");
+    }
+    return;
+  }
   try {
     watcher_ = std::make_unique<inotify_watcher>(strand_);
   } catch (const boost::system::system_error& e) {
@@ -432,6 +474,9 @@ void group_runner::watch_source() {
 }
 
 void group_runner::reread_source() {
+  if (!is_plain_file(context_.watched_source)) {
+    return;  // replaced by a FIFO or a device: never read on the loop
+  }
   task_document doc;
   try {
     doc = load_task_file(context_.watched_source);

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -14,9 +15,41 @@ namespace maestro {
 [[nodiscard]] std::filesystem::path group_dir(const std::filesystem::path& state_dir,
                                               std::string_view group_id);
 
-/// A group's `metadata.json`, parsed; nullopt when the group has none.
-/// Throws `std::runtime_error` naming the file when it is not valid JSON.
+/// A state file that exists but cannot be used: not JSON, the wrong
+/// shape, a symlink. `what()` names the file and the reason.
+class state_damaged : public std::runtime_error {
+ public:
+  state_damaged(const std::filesystem::path& file, const std::string& reason)
+      : std::runtime_error(file.string() + ": damaged: " + reason), file_(file), reason_(reason) {}
+  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::filesystem::path file_;
+  std::string reason_;
+};
+
+/// A group's `metadata.json`, parsed and validated; nullopt when the group
+/// has none. What a caller may rely on once it returns: an object whose
+/// `group_id`, `status` and `phase` are strings, `tasks` an array of
+/// strings, `errors` and `warnings` arrays of strings, `engine_pid` an
+/// integer (or absent), and `results` an array of objects, each with a
+/// string `task_id` and `status`, a non-negative integer `attempts`, an
+/// `agent_history` array of strings, a `log` string, and integer (or null)
+/// `exit_code`, `pid` and `pgid` when present. The file is never opened
+/// through a symlink. Throws `state_damaged` otherwise.
 [[nodiscard]] std::optional<boost::json::value> read_metadata(const std::filesystem::path& dir);
+
+/// The reason `metadata` does not have the shape `read_metadata`
+/// promises; nullopt when it does.
+[[nodiscard]] std::optional<std::string> metadata_shape_error(const boost::json::value& metadata);
+
+/// Makes `<state_dir>/parallel_groups/<dir-name>/logs`, and a `.gitignore`
+/// holding `*` in a state directory it creates. Throws `std::runtime_error`
+/// when the group's directory or its `logs` is a symlink or not a
+/// directory. Returns the group's directory.
+std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
+                                        std::string_view group_id);
 
 /// The group ids found under `<state_dir>/parallel_groups`, sorted.
 [[nodiscard]] std::vector<std::string> group_ids(const std::filesystem::path& state_dir);

@@ -167,9 +167,16 @@ struct stop_event {
   stop_mode mode = stop_mode::graceful;
   std::string reason;
 };
-using event_body =
-    std::variant<start_event, refresh_done_event, launched_event, launch_failed_event, exited_event,
-                 timer_event, source_closed_event, tests_done_event, close_done_event, stop_event>;
+/// The runtime cannot go on launching (descriptors or memory ran out, the
+/// state cannot be written): nothing more is launched, the children that
+/// run are left to end, failed attempts are not retried, and the group
+/// fails with `reason` in its errors.
+struct halt_event {
+  std::string reason;
+};
+using event_body = std::variant<start_event, refresh_done_event, launched_event,
+                                launch_failed_event, exited_event, timer_event, source_closed_event,
+                                tests_done_event, close_done_event, stop_event, halt_event>;
 struct event {
   clock_time now;
   event_body body;
@@ -294,6 +301,7 @@ class group_machine {
   void on(const tests_done_event& e, clock_time now);
   void on(const close_done_event& e, clock_time now);
   void on(const stop_event& e, clock_time now);
+  void on(const halt_event& e, clock_time now);
 
   void begin_tasks(clock_time now);
   void make_ready(std::size_t task);
@@ -349,6 +357,7 @@ class group_machine {
   bool stopping_ = false;          // no more launches
   bool cancelled_ = false;         // stopped by a stop_event
   bool timed_out_ = false;         // stopped by the group timeout
+  bool halted_ = false;            // stopped by a halt_event
   bool awaiting_command_ = false;  // refresh, tests or closing in flight
   bool concluded_ = false;
   bool finished_ = false;
