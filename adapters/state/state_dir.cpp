@@ -12,7 +12,9 @@
 
 #include <boost/json.hpp>
 
+#include <maestro/core/group_machine.hpp>
 #include <maestro/core/names.hpp>
+#include <maestro/refused.hpp>
 #include <maestro/state_dir.hpp>
 
 namespace maestro {
@@ -34,7 +36,19 @@ bool is_int_or_null(const json::value* v) {
   return v == nullptr || v->is_null() || v->is_int64();
 }
 
-std::string quoted(std::string_view key) {
+// True when `value` is the name of one of the enum's values, `first` to
+// `last`: the core's own names, not a copy of them.
+template <class Enum>
+bool names_one_of(std::string_view value, Enum first, Enum last) {
+  for (auto i = static_cast<int>(first); i <= static_cast<int>(last); ++i) {
+    if (core::to_string(static_cast<Enum>(i)) == value) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string in_quotes(std::string_view key) {
   return "\"" + std::string(key) + "\"";
 }
 
@@ -47,8 +61,13 @@ std::optional<std::string> result_shape_error(const json::value& entry) {
   for (const auto* key : {"task_id", "status", "log"}) {
     const auto* v = o->if_contains(key);
     if (v == nullptr || !v->is_string()) {
-      return "an entry's " + quoted(key) + " is not a string";
+      return "an entry's " + in_quotes(key) + " is not a string";
     }
+  }
+  if (!names_one_of(o->at("status").get_string(), core::task_status::pending,
+                    core::task_status::cancelled)) {
+    return "task " + core::printable(o->at("task_id").get_string()) + ": unknown status " +
+           in_quotes(core::printable(o->at("status").get_string()));
   }
   const auto* attempts = o->if_contains("attempts");
   if (attempts == nullptr || !attempts->is_int64() || attempts->get_int64() < 0) {
@@ -61,7 +80,7 @@ std::optional<std::string> result_shape_error(const json::value& entry) {
   }
   for (const auto* key : {"exit_code", "pid", "pgid"}) {
     if (!is_int_or_null(o->if_contains(key))) {
-      return "task " + core::printable(o->at("task_id").get_string()) + ": " + quoted(key) +
+      return "task " + core::printable(o->at("task_id").get_string()) + ": " + in_quotes(key) +
              " is not an integer";
     }
   }
@@ -69,7 +88,7 @@ std::optional<std::string> result_shape_error(const json::value& entry) {
     const auto* v = o->if_contains(key);
     if (v != nullptr && v->is_int64() &&
         (v->get_int64() < 0 || v->get_int64() > std::numeric_limits<int>::max())) {
-      return "task " + core::printable(o->at("task_id").get_string()) + ": " + quoted(key) +
+      return "task " + core::printable(o->at("task_id").get_string()) + ": " + in_quotes(key) +
              " is out of range";
     }
   }
@@ -91,19 +110,27 @@ std::optional<std::string> metadata_shape_error(const json::value& metadata) {
   for (const auto* key : {"group_id", "status", "phase"}) {
     const auto* v = md->if_contains(key);
     if (v == nullptr || !v->is_string()) {
-      return quoted(key) + " is missing or not a string";
+      return in_quotes(key) + " is missing or not a string";
     }
+  }
+  if (!names_one_of(md->at("status").get_string(), core::group_status::pending,
+                    core::group_status::cancelled)) {
+    return "unknown status " + in_quotes(core::printable(md->at("status").get_string()));
+  }
+  if (!names_one_of(md->at("phase").get_string(), core::group_phase::pre_execution,
+                    core::group_phase::post_execution)) {
+    return "unknown phase " + in_quotes(core::printable(md->at("phase").get_string()));
   }
   for (const auto* key : {"tasks", "errors", "warnings"}) {
     const auto* v = md->if_contains(key);
     if (v != nullptr && !is_string_array(v)) {
-      return quoted(key) + " is not an array of strings";
+      return in_quotes(key) + " is not an array of strings";
     }
   }
   for (const auto* key : {"created_at", "started_at", "completed_at"}) {
     const auto* v = md->if_contains(key);
     if (v != nullptr && !v->is_null() && !v->is_string()) {
-      return quoted(key) + " is not a string";
+      return in_quotes(key) + " is not a string";
     }
   }
   const auto* pid = md->if_contains("engine_pid");
@@ -201,8 +228,7 @@ std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
     }
     struct stat st {};
     if (::lstat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      throw std::runtime_error("refusing to use " + d.string() +
-                               ": it is a symlink or not a directory");
+      throw refused("refusing to use " + d.string() + ": it is a symlink or not a directory");
     }
   }
   return dir;
@@ -287,10 +313,11 @@ std::optional<group_lock> group_lock::try_acquire(const std::filesystem::path& d
   const auto path = dir / "lock";
   // Never through a symlink: one planted at `lock` would be truncated.
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 && errno == ELOOP) {
+    throw refused("refusing to use " + path.string() + ": it is a symlink");
+  }
   if (fd < 0) {
-    throw std::runtime_error("cannot open " + path.string() + ": " +
-                             (errno == ELOOP ? std::string("it is a symlink, not followed")
-                                             : std::string(std::strerror(errno))));
+    throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);

@@ -503,4 +503,43 @@ BOOST_AUTO_TEST_CASE(completed_before_resume_is_not_run_again) {
   s.check_settled(group_status::completed);
 }
 
+BOOST_AUTO_TEST_CASE(halt_stops_launches_and_lets_running_children_end) {
+  auto st = settings(2);
+  st.retries = 3;
+  script s({make("t1", {"a", "b"}), make("t2"), make("t3"), make("t4")}, st);
+  s.start();
+  BOOST_TEST(s.launches() == (ids{"t1:a", "t2:a"}));
+  s.feed(halt_event{"cannot start agents: too many open files"});
+  // Nothing is signalled: the running children are left to end.
+  BOOST_TEST(!s.has<signal_action>());
+  BOOST_TEST(s.launches().empty());
+  BOOST_TEST((s.status(2) == task_status::skipped));
+  BOOST_TEST((s.status(3) == task_status::skipped));
+  BOOST_TEST(s.machine().state(2).error == "not run: cannot start agents: too many open files");
+  // A failed attempt is neither retried nor handed to a fallback.
+  s.exit(0, 1);
+  BOOST_TEST(s.launches().empty());
+  BOOST_TEST((s.status(0) == task_status::failed));
+  BOOST_TEST(!s.has<finished_action>());
+  s.exit(1, 0);
+  BOOST_TEST((s.status(1) == task_status::completed));
+  BOOST_TEST(!s.has<run_tests_action>());
+  BOOST_TEST(s.has<finished_action>());
+  s.check_settled(group_status::failed);
+  BOOST_TEST(s.machine().errors().front() == "cannot start agents: too many open files");
+}
+
+BOOST_AUTO_TEST_CASE(halt_during_the_refresh_stops_it_and_fails_the_group) {
+  auto st = settings(2);
+  st.refresh = true;
+  script s({make("t1")}, st);
+  s.start();
+  BOOST_TEST_REQUIRE(s.has<run_refresh_action>());
+  s.feed(halt_event{"state cannot be written"});
+  BOOST_TEST(s.has<stop_commands_action>());
+  s.feed(refresh_done_event{false, "killed by signal 15"});
+  BOOST_TEST(s.launches().empty());
+  s.check_settled(group_status::failed);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

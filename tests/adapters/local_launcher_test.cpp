@@ -1,0 +1,62 @@
+// The local launcher when descriptors run out between the spawn and the
+// pidfd: the child must not be left running unobserved, and nothing throws.
+
+#include <cerrno>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <maestro/local_launcher.hpp>
+
+#include "support/temp_dir.hpp"
+
+BOOST_AUTO_TEST_SUITE(local_launcher_limits)
+
+BOOST_AUTO_TEST_CASE(a_child_that_cannot_be_watched_is_ended_and_reported) {
+  maestro::test::temp_dir dir;
+  boost::asio::io_context io;
+  maestro::local_launcher launcher(io.get_executor());
+  maestro::launch_spec spec;
+  spec.argv = {"/bin/sleep", "30"};
+  spec.log_file = dir.path() / "t.log";
+
+  // Leave exactly one descriptor free: the log takes it, the spawn
+  // succeeds, and pidfd_open finds none.
+  rlimit saved{};
+  BOOST_TEST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  std::vector<int> filler;
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  BOOST_TEST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  for (int fd = ::dup(0); fd >= 0; fd = ::dup(0)) {
+    filler.push_back(fd);
+  }
+  BOOST_TEST_REQUIRE(!filler.empty());
+  ::close(filler.back());
+  filler.pop_back();
+
+  boost::system::error_code ec;
+  bool exited = false;
+  maestro::child_handle child;
+  BOOST_CHECK_NO_THROW(child = launcher.launch(
+                           spec, [&](maestro::exit_info) { exited = true; }, ec));
+  for (const int fd : filler) {
+    ::close(fd);
+  }
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+
+  BOOST_TEST(ec.value() == EMFILE, ec.message());
+  BOOST_TEST(child.pid == 0);
+  // No child is left running or unreaped.
+  int status = 0;
+  BOOST_TEST(::waitpid(-1, &status, WNOHANG) == -1);
+  BOOST_TEST(errno == ECHILD);
+  io.run();
+  BOOST_TEST(!exited);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
