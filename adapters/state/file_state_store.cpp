@@ -214,7 +214,12 @@ file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
                                    group_record record, error_handler on_error,
                                    std::chrono::milliseconds coalesce)
     : record_(std::move(record)),
-      on_error_(std::move(on_error)),
+      on_error_([this, handler = std::move(on_error)](const std::string& error) {
+        last_error_ = error;
+        if (handler) {
+          handler(error);
+        }
+      }),
       coalesce_(coalesce),
       timer_(executor),
       wall_anchor_(std::chrono::system_clock::now()),
@@ -229,10 +234,17 @@ file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
     on_error_("cannot open " + (record_.dir / "events.jsonl").string() + ": " +
               std::strerror(errno));
   }
+  if (struct stat st{}; events_fd_ >= 0 && ::fstat(events_fd_, &st) == 0) {
+    events_size_ = static_cast<std::size_t>(st.st_size);
+  }
 }
 
 file_state_store::~file_state_store() {
   if (events_fd_ >= 0) {
+    // Gives back the space reserved beyond the end of the file.
+    if (reserved_to_ > events_size_ && pending_events_.empty()) {
+      [[maybe_unused]] const int rc = ::ftruncate(events_fd_, static_cast<off_t>(events_size_));
+    }
     ::close(events_fd_);
   }
 }
@@ -282,8 +294,11 @@ void file_state_store::task_changed(const core::group_machine& machine, std::siz
     out += ",\"closed\":true";
   }
   out += "}\n";
-  if (pending_events_.size() >= events_batch) {
-    append_events();  // whole lines, without waiting for the timer
+  // A task that ended is written ahead, before the runtime acts on the end
+  // (launches the next): a SIGKILL of the engine cannot lose it, since the
+  // page cache outlives the process.
+  if (core::is_terminal(st.status) || pending_events_.size() >= events_batch) {
+    append_events();
   }
   metadata_stale_ = true;
   schedule(machine);
@@ -337,15 +352,16 @@ void file_state_store::arm(std::chrono::steady_clock::time_point at) {
       const stopwatch timing(spent_);
       append_events();
     }
-    if (!metadata_stale_) {
-      return;
-    }
-    if (const auto now = std::chrono::steady_clock::now(); now < next_metadata_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (metadata_stale_ && now < next_metadata_) {
       // A large file, not due yet; the events that come meanwhile still
       // reach events.jsonl within `coalesce_`.
       arm(std::min<std::chrono::steady_clock::time_point>(next_metadata_, now + coalesce_));
-    } else {
-      write(*machine_, false);
+      return;
+    }
+    const bool written = !metadata_stale_ || write(*machine_, false);
+    if (!written || !pending_events_.empty()) {
+      arm(std::chrono::steady_clock::now() + coalesce_);  // a full disk: try again
     }
   });
 }
@@ -356,9 +372,25 @@ void file_state_store::flush(const core::group_machine& machine) {
     timer_.cancel();
     armed_ = false;
   }
-  if (!write(machine, true)) {
+  append_events();
+  const bool written = write(machine, true);
+  if (written && !marked_) {
+    // This run's lines begin here, right after a metadata.json that holds
+    // everything before them: `resume` replays the lines after the last
+    // marker over metadata.json (SPEC section 6).
+    std::string& out = pending_events_;
+    out += '{';
+    append_field(out, "ts", format_utc(std::chrono::system_clock::now()));
+    append_field(out, "type", "run");
+    append_field(out, "engine_pid", record_.engine_pid);
+    out += "}\n";
+    append_events();
+    marked_ = true;
+  }
+  if (!written || !pending_events_.empty() || events_fd_ < 0) {
     throw std::runtime_error("cannot write the state of group " + record_.group_id + " in " +
-                             record_.dir.string());
+                             record_.dir.string() +
+                             (last_error_.empty() ? std::string{} : ": " + last_error_));
   }
 }
 
@@ -486,8 +518,11 @@ bool file_state_store::write(const core::group_machine& machine, bool sync) {
   const bool ok = write_files(machine, sync, bytes);
   const auto ended = std::chrono::steady_clock::now();
   const auto took = ended - started;
-  // A large file is written less often: at most 1/20 of the time.
-  next_metadata_ = ended + took * 19;
+  // A large file is written less often, at most 1/20 of the time; up to
+  // `paced_from` tasks every change reaches it within the delay.
+  if (machine.tasks().size() > paced_from) {
+    next_metadata_ = ended + took * 19;
+  }
   if (ok) {
     metadata_stale_ = false;
   }
@@ -505,13 +540,52 @@ void file_state_store::append_events() {
   if (pending_events_.empty() || events_fd_ < 0) {
     return;
   }
-  if (write_all(events_fd_, pending_events_)) {
-    pending_events_.clear();
-    if (pending_events_.capacity() > events_batch) {
-      pending_events_.shrink_to_fit();  // a burst (100,000 tasks queued) is not kept
+  // What was written is dropped from the buffer even when a later write
+  // fails, so that a retry appends the rest (completing a cut line) and
+  // never a line twice.
+  std::size_t done = 0;
+  int error = 0;
+  while (done < pending_events_.size()) {
+    const auto n =
+        ::write(events_fd_, pending_events_.data() + done, pending_events_.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
     }
+    if (n <= 0) {
+      error = n < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  events_size_ += done;
+  pending_events_.erase(0, done);
+  if (error != 0) {
+    if (on_error_) {
+      on_error_("cannot append to " + (record_.dir / "events.jsonl").string() + ": " +
+                std::strerror(error));
+    }
+    return;
+  }
+  if (pending_events_.capacity() > events_batch) {
+    pending_events_.shrink_to_fit();  // a burst (100,000 tasks queued) is not kept
+  }
+  reserve_ahead();
+}
+
+void file_state_store::reserve_ahead() {
+  if (!reserve_supported_ || events_size_ + reserve_margin <= reserved_to_) {
+    return;
+  }
+  if (::fallocate(events_fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(events_size_),
+                  static_cast<off_t>(reserve_chunk)) == 0) {
+    reserved_to_ = events_size_ + reserve_chunk;
+  } else if (errno == EOPNOTSUPP || errno == ENOSYS) {
+    reserve_supported_ = false;
   } else if (on_error_) {
-    on_error_("cannot append to events.jsonl: " + std::string(std::strerror(errno)));
+    // The disk is (nearly) full: what is reserved still takes the lines of
+    // the children that run, while the runtime stops launching.
+    on_error_("cannot reserve space for " + (record_.dir / "events.jsonl").string() + ": " +
+              std::strerror(errno));
   }
 }
 

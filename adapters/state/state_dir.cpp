@@ -207,6 +207,78 @@ std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
   return value;
 }
 
+std::unordered_map<std::string, replayed_task> replay_events(const std::filesystem::path& dir) {
+  std::unordered_map<std::string, replayed_task> out;
+  const auto path = dir / "events.jsonl";
+  const int fd = open_state_file(path);
+  if (fd < 0) {
+    return out;
+  }
+  std::string text;
+  std::array<char, 65536> chunk{};
+  for (;;) {
+    const auto n = ::read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    text.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  // Only the latest run's lines count: find its marker first.
+  std::size_t from = 0;
+  if (const auto marker = text.rfind("\"type\":\"run\""); marker != std::string::npos) {
+    const auto line_start = text.rfind('\n', marker);
+    from = line_start == std::string::npos ? 0 : line_start + 1;
+  }
+  json::parser parser;
+  boost::system::error_code ec;
+  while (from < text.size()) {
+    auto end = text.find('\n', from);
+    if (end == std::string::npos) {
+      end = text.size();  // a last line without its newline: cut by a crash
+    }
+    const std::string_view line(text.data() + from, end - from);
+    from = end + 1;
+    parser.reset();
+    parser.write(line.data(), line.size(), ec);  // the whole value, or an error
+    if (ec) {
+      continue;
+    }
+    const auto value = parser.release();
+    const auto* o = value.if_object();
+    if (o == nullptr) {
+      continue;
+    }
+    const auto* type = o->if_contains("type");
+    const auto* id = o->if_contains("task_id");
+    const auto* status = o->if_contains("status");
+    if (type == nullptr || *type != "task" || id == nullptr || !id->is_string() ||
+        status == nullptr || !status->is_string()) {
+      continue;
+    }
+    auto& task = out[std::string(id->get_string())];
+    task.status = std::string(status->get_string());
+    if (const auto* attempt = o->if_contains("attempt");
+        attempt != nullptr && attempt->is_int64() && attempt->get_int64() >= 0 &&
+        attempt->get_int64() <= std::numeric_limits<std::uint32_t>::max()) {
+      task.attempt = static_cast<std::uint32_t>(attempt->get_int64());
+    }
+    if (const auto* agent = o->if_contains("agent"); agent != nullptr && agent->is_string()) {
+      task.agent = std::string(agent->get_string());
+    }
+    task.pgid = 0;
+    if (const auto* pgid = o->if_contains("pgid");
+        pgid != nullptr && pgid->is_int64() && pgid->get_int64() > 0 &&
+        pgid->get_int64() <= std::numeric_limits<int>::max()) {
+      task.pgid = static_cast<int>(pgid->get_int64());
+    }
+  }
+  return out;
+}
+
 std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
                                         std::string_view group_id) {
   std::error_code ec;

@@ -615,6 +615,21 @@ void group_machine::on(const halt_event& e, clock_time now) {
   }
   halted_ = true;
   errors_.push_back(e.reason);
+  if (status_ == group_status::pending) {
+    // Before the start: nothing runs at all.
+    stopping_ = true;
+    status_ = group_status::running;
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+      if (!is_terminal(states_[i].status)) {
+        states_[i].error = "not run: " + e.reason;
+        finish_task(i, task_status::skipped, now, false);
+      }
+    }
+    phase_ = group_phase::post_execution;
+    group_changed();
+    conclude(now);
+    return;
+  }
   if (phase_ == group_phase::post_execution || stopping_) {
     group_changed();
     return;  // tests, closing or a stop are under way: they end the group

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -180,18 +181,38 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
   if (stages.empty()) {
     throw refused("unknown group: " + group_id);
   }
+  std::size_t already = 0;
   for (const auto* s : stages) {
     if (stopped_) {
       outcome.groups.push_back({s->id, core::group_status::pending, "stopped"});
       continue;
     }
-    auto result = co_await run_stage(*s, policy);
+    // A group that exists in the state continues where it stopped (SPEC
+    // section 4); `--force` runs it all again.
+    auto start = stage_start::fresh;
+    if (policy == completed_group::refuse) {
+      const auto state = recorded_stage(*s);
+      if (state.kind == recorded::completed && state.new_tasks == 0) {
+        if (stages.size() == 1) {
+          throw refused("group " + core::printable(s->id) +
+                        " already completed; use --force to run it again");
+        }
+        outcome.groups.push_back({s->id, core::group_status::completed, "already completed"});
+        ++already;
+        continue;
+      }
+      start = state.kind == recorded::absent ? stage_start::fresh : stage_start::resume;
+    }
+    auto result = co_await run_stage(*s, start);
     const bool failed = result.status != core::group_status::completed &&
                         result.status != core::group_status::incomplete;
     outcome.groups.push_back(std::move(result));
     if (failed) {
       break;  // sequential stages run in order: a failure stops the rest
     }
+  }
+  if (already == stages.size()) {
+    throw refused("every sequential task already completed; use --force to run them again");
   }
   outcome.stopped = stopped_;
   co_return outcome;
@@ -216,13 +237,16 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
       finished[s.id] = core::group_status::pending;
       continue;
     }
-    const auto metadata = recorded_state(group_dir(state_dir_, s.id), s.id);
-    if (metadata && metadata->at("status") == "completed") {
+    // Incremental, as make is: a completed stage is skipped unless it
+    // gained tasks; any other stage with state continues where it stopped.
+    const auto state = recorded_stage(s);
+    if (state.kind == recorded::completed && state.new_tasks == 0) {
       outcome.groups.push_back({s.id, core::group_status::completed, "already completed"});
       finished[s.id] = core::group_status::completed;
       continue;
     }
-    auto result = co_await run_stage(s, completed_group::run_again);
+    auto result = co_await run_stage(
+        s, state.kind == recorded::absent ? stage_start::fresh : stage_start::resume);
     finished[s.id] = result.status;
     const bool failed = result.status == core::group_status::failed ||
                         result.status == core::group_status::cancelled;
@@ -233,24 +257,44 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
   co_return outcome;
 }
 
-asio::awaitable<void> coordinator::end_leftovers(const boost::json::value& metadata,
-                                                 const std::string& group_id) {
+coordinator::recorded_stage_state coordinator::recorded_stage(const core::stage& stage) const {
+  const auto metadata = recorded_state(group_dir(state_dir_, stage.id), stage.id);
+  recorded_stage_state out;
+  if (!metadata) {
+    return out;
+  }
+  const auto& md = metadata->get_object();
+  out.kind = md.at("status") == "completed" ? recorded::completed : recorded::unfinished;
+  std::unordered_set<std::string_view> known;
+  for (const auto& r : md.at("results").get_array()) {
+    known.insert(r.at("task_id").get_string());
+  }
+  for (const auto planned : stage.tasks) {
+    out.new_tasks += known.contains(tasks_[plan_.tasks[planned].index].id) ? 0 : 1;
+  }
+  if (out.kind == recorded::completed && out.new_tasks > 0 && options_.sink != nullptr) {
+    options_.sink->message(severity::info, "group " + core::printable(stage.id) +
+                                               " completed before; running its " +
+                                               std::to_string(out.new_tasks) + " new task" +
+                                               (out.new_tasks == 1 ? "" : "s"));
+  }
+  return out;
+}
+
+asio::awaitable<void> coordinator::end_leftovers(
+    const std::vector<std::pair<std::string, int>>& running, const std::string& group_id) {
   // Process groups recorded as running belong to an engine that is gone
-  // (the lock is ours): SIGTERM, the grace period, then SIGKILL.
+  // (the lock is ours): SIGTERM, the grace period, then SIGKILL. Only those
+  // whose processes carry the task's and the group's ids are signalled.
   std::vector<int> groups;
-  for (const auto& r : metadata.at("results").as_array()) {
-    const auto& o = r.as_object();
-    const auto* pgid = o.if_contains("pgid");
-    if (o.at("status") != "running" || pgid == nullptr || !pgid->is_int64()) {
-      continue;
-    }
-    const auto id = std::string(o.at("task_id").as_string());
-    if (!leftover_processes(static_cast<int>(pgid->as_int64()), id, group_id).empty()) {
-      groups.push_back(static_cast<int>(pgid->as_int64()));
+  for (const auto& [id, pgid] : running) {
+    if (std::find(groups.begin(), groups.end(), pgid) == groups.end() &&
+        !leftover_processes(pgid, id, group_id).empty()) {
+      groups.push_back(pgid);
       if (options_.sink != nullptr) {
-        options_.sink->message(severity::warning, "ending the leftover processes of task " + id +
-                                                      " (process group " +
-                                                      std::to_string(groups.back()) + ")");
+        options_.sink->message(severity::warning, "ending the leftover processes of task " +
+                                                      core::printable(id) + " (process group " +
+                                                      std::to_string(pgid) + ")");
       }
     }
   }
@@ -282,49 +326,58 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
     outcome.groups.push_back({group_id, core::group_status::completed, "already completed"});
     co_return outcome;
   }
-  outcome.groups.push_back(
-      co_await run_stage(*stage, completed_group::run_again, stage_start::resume));
+  outcome.groups.push_back(co_await run_stage(*stage, stage_start::resume));
   outcome.stopped = stopped_;
   co_return outcome;
 }
 
-asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage,
-                                                      completed_group policy, stage_start start) {
+asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, stage_start start) {
   const auto dir = prepare_group_dir(state_dir_, stage.id);
   auto lock = group_lock::try_acquire(dir);
   if (!lock) {
-    throw refused("group " + stage.id + " is already running (lock " + (dir / "lock").string() +
-                  " is held)");
+    throw refused("group " + core::printable(stage.id) + " is already running (lock " +
+                  (dir / "lock").string() + " is held)");
   }
-  // What an earlier run recorded, per task: for resume.
+  // What earlier runs recorded, per task: metadata.json, then the lines of
+  // events.jsonl written after it (a SIGKILL may have come between).
   struct earlier_result {
     bool completed = false;
     std::vector<std::string> agents;
   };
   std::unordered_map<std::string, earlier_result> earlier;
   std::string created_at;
-  if (const auto metadata = recorded_state(dir, stage.id)) {
-    if (policy == completed_group::refuse && metadata->at("status") == "completed") {
-      throw refused("group " + stage.id + " already completed; use --force to run it again");
+  if (const auto metadata = recorded_state(dir, stage.id);
+      metadata && start == stage_start::resume) {
+    const auto& md = metadata->get_object();
+    if (const auto* c = md.if_contains("created_at"); c != nullptr && c->is_string()) {
+      created_at = std::string(c->get_string());
     }
-    if (start == stage_start::resume) {
-      const auto& md = metadata->get_object();
-      if (const auto* c = md.if_contains("created_at"); c != nullptr && c->is_string()) {
-        created_at = std::string(c->get_string());
+    std::vector<std::pair<std::string, int>> running;
+    for (const auto& r : md.at("results").get_array()) {
+      const auto& o = r.get_object();
+      std::string id(o.at("task_id").get_string());
+      earlier_result e;
+      e.completed = o.at("status") == "completed";
+      for (const auto& a : o.at("agent_history").get_array()) {
+        e.agents.emplace_back(a.get_string());
       }
-      co_await end_leftovers(*metadata, stage.id);
-      for (const auto& r : md.at("results").as_array()) {
-        const auto& o = r.as_object();
-        earlier_result e;
-        e.completed = o.at("status") == "completed";
-        if (const auto* h = o.if_contains("agent_history"); h != nullptr && h->is_array()) {
-          for (const auto& a : h->get_array()) {
-            e.agents.emplace_back(a.as_string());
-          }
-        }
-        earlier[std::string(o.at("task_id").as_string())] = std::move(e);
+      if (const auto* pgid = o.if_contains("pgid");
+          o.at("status") == "running" && pgid != nullptr && pgid->is_int64()) {
+        running.emplace_back(id, static_cast<int>(pgid->get_int64()));
+      }
+      earlier[std::move(id)] = std::move(e);
+    }
+    for (auto& [id, replayed] : replay_events(dir)) {
+      auto& e = earlier[id];
+      e.completed = e.completed || replayed.status == "completed";
+      if (replayed.attempt > e.agents.size() && !replayed.agent.empty()) {
+        e.agents.push_back(replayed.agent);
+      }
+      if (replayed.status == "running" && replayed.pgid > 0) {
+        running.emplace_back(id, replayed.pgid);
       }
     }
+    co_await end_leftovers(running, stage.id);
   }
 
   // Dependencies outside this stage are satisfied by the source or by the

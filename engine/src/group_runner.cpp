@@ -106,12 +106,20 @@ asio::awaitable<core::group_status> group_runner::run() {
   co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
   std::filesystem::create_directories(request_.record.dir / "logs");
   // The store keeps the record (per-task data: one copy, not two).
-  store_ = std::make_unique<file_state_store>(strand_, std::move(request_.record),
-                                              [this](const std::string& error) {
-                                                if (context_.sink != nullptr) {
-                                                  context_.sink->message(severity::warning, error);
-                                                }
-                                              });
+  // State that cannot be written (a full disk, a planted symlink): nothing
+  // more is launched, the children that run are left to end, the store
+  // keeps trying, and the group fails with the reason.
+  store_ = std::make_unique<file_state_store>(
+      strand_, std::move(request_.record), [this](const std::string& error) {
+        if (state_failed_) {
+          return;
+        }
+        state_failed_ = true;
+        if (context_.sink != nullptr) {
+          context_.sink->message(severity::error, error);
+        }
+        push(core::halt_event{error + "; no more launches"});
+      });
   if (context_.sink != nullptr) {
     store_->on_written([this](std::size_t bytes, std::chrono::nanoseconds spent) {
       context_.sink->state_written(request_.group_id, bytes, spent);
@@ -158,7 +166,20 @@ asio::awaitable<core::group_status> group_runner::run() {
   timers_.clear();
   watcher_.reset();
   reread_timer_.cancel();
-  store_->flush(machine_);  // the terminal state, before anyone is told
+  // The terminal state, before anyone is told. A full disk may free up:
+  // try for a few seconds before giving up with the reason.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      store_->flush(machine_);
+      break;
+    } catch (const std::runtime_error&) {
+      if (attempt == terminal_write_attempts) {
+        throw;
+      }
+    }
+    asio::steady_timer pause(strand_, std::chrono::milliseconds(250));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
   if (context_.sink != nullptr) {
     context_.sink->group_finished(request_.group_id, machine_);
   }

@@ -103,6 +103,9 @@ class group_runner {
   void reread_source();
   launch_spec make_spec(std::size_t task, const std::string& agent, std::uint32_t attempt) const;
 
+  /// Tries at writing the terminal state, 250 ms apart.
+  static constexpr int terminal_write_attempts = 12;
+
   boost::asio::any_io_executor strand_;
   const runtime_context& context_;
   group_request request_;
@@ -119,6 +122,7 @@ class group_runner {
   boost::asio::steady_timer reread_timer_;
   bool reread_armed_ = false;
   bool source_warned_ = false;
+  bool state_failed_ = false;  // the store reported a failed write
   // Handlers that may outlive the runner (a timer that expired as the group
   // ended) hold a weak_ptr to this and do nothing once it has expired.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

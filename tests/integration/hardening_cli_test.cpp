@@ -130,10 +130,21 @@ BOOST_AUTO_TEST_CASE(symlinks_planted_in_the_state_are_not_followed) {
   fs::create_directories(g / "logs");
   fs::create_symlink(victim, g / "events.jsonl");
   fs::create_symlink(victim, g / "logs" / "a.log");
+  // No events.jsonl to write ahead to: nothing is launched.
   const auto r = run({"execute", "--group-id", "g"});
-  BOOST_TEST(r.exit_code == 1, r.err);  // a's log cannot be opened: its launch fails
+  BOOST_TEST(r.exit_code == 1, r.err);
+  BOOST_TEST(r.err.find("events.jsonl") != std::string::npos, r.err);
+  BOOST_TEST(maestro::test::read_file(victim) == "precious\n");
+  BOOST_TEST(result("g", "a").at("status") == "pending");
+
+  // a's log cannot be opened: its launch fails, and the victim is intact.
+  fs::remove(g / "events.jsonl");
+  const auto logged = run({"execute", "--group-id", "g"});
+  BOOST_TEST(logged.exit_code == 1, logged.err);
   BOOST_TEST(maestro::test::read_file(victim) == "precious\n");
   BOOST_TEST(result("g", "a").at("status") == "failed");
+  BOOST_TEST(std::string(result("g", "a").at("error").as_string()).find("symbolic links") !=
+             std::string::npos);
 
   // A lock that is a symlink is refused before anything runs.
   const auto h = group_path("h");

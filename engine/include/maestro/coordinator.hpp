@@ -153,12 +153,20 @@ class coordinator {
   boost::asio::awaitable<run_outcome> execute_impl(std::string group_id, completed_group policy);
   boost::asio::awaitable<run_outcome> run_impl(after_failure policy);
   boost::asio::awaitable<run_outcome> resume_impl(std::string group_id);
-  boost::asio::awaitable<void> end_leftovers(const boost::json::value& metadata,
-                                             const std::string& group_id);
+  /// Ends the process groups `(task id, pgid)` that an engine that is gone
+  /// left running.
+  boost::asio::awaitable<void> end_leftovers(
+      const std::vector<std::pair<std::string, int>>& running, const std::string& group_id);
+  /// What the state directory holds of a stage.
+  enum class recorded { absent, completed, unfinished };
+  struct recorded_stage_state {
+    recorded kind = recorded::absent;
+    std::size_t new_tasks = 0;  ///< tasks of the stage the state does not know
+  };
+  [[nodiscard]] recorded_stage_state recorded_stage(const core::stage& stage) const;
   /// How a stage starts: from nothing, or from its recorded state.
   enum class stage_start { fresh, resume };
-  boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, completed_group policy,
-                                                  stage_start start = stage_start::fresh);
+  boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, stage_start start);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   core::config config_;

@@ -52,18 +52,23 @@ struct group_record {
 ///
 /// Writes are coalesced: a change arms a timer of `coalesce` (100 ms by
 /// default), so a burst of changes costs one write, and each change is in
-/// `events.jsonl` within that delay. `metadata.json` is rewritten with the
-/// same delay while rewriting it is cheap; once one rewrite takes longer
-/// than 1/20 of the delay (groups of tens of thousands of tasks), the next
-/// waits 20 times as long as the last one took, so that writing state stays
-/// under about 5 % of the engine's time however large the group. Results
-/// are formatted straight into the file, in a 64 KiB buffer: nothing of
-/// size proportional to the group is kept or built. `flush` writes both at
-/// once and `fsync`s; the runtime calls it for the first state and for the
-/// terminal one.
+/// `events.jsonl` within that delay. A task's terminal state is written
+/// ahead, at once, before the runtime acts on it (a write-ahead log: a
+/// SIGKILL of the engine cannot lose it). The first `flush` writes
+/// `metadata.json`, then a `run` marker: `resume` replays the lines after
+/// the last marker over `metadata.json`.
+///
+/// `metadata.json` is rewritten with the same delay for groups of up to
+/// `paced_from` (10,000) tasks. In larger groups, once one rewrite takes
+/// longer than 1/20 of the delay, the next waits 20 times as long as the
+/// last one took, so that writing state stays under about 5 % of the
+/// engine's time however large the group. Results are formatted straight
+/// into the file, in a 64 KiB buffer: nothing of size proportional to the
+/// group is kept or built. `flush` writes both at once and `fsync`s; the
+/// runtime calls it for the first state and for the terminal one.
 ///
 /// A failed write (a full disk) leaves the previous `metadata.json` whole
-/// and is reported to `on_error`; the next change tries again.
+/// and is reported to `on_error`; the store tries again on its timer.
 class file_state_store final : public state_store {
  public:
   using error_handler = std::function<void(const std::string&)>;
@@ -98,7 +103,16 @@ class file_state_store final : public state_store {
   bool write(const core::group_machine& machine, bool sync);
   bool write_files(const core::group_machine& machine, bool sync, std::size_t& bytes);
   void append_events();
+  /// Keeps space allocated beyond the end of `events.jsonl`
+  /// (`fallocate`, keeping its size), so that the lines of the children
+  /// that still run can be written when the disk fills up.
+  void reserve_ahead();
+  static constexpr std::size_t reserve_chunk = std::size_t{256} * 1024;
+  static constexpr std::size_t reserve_margin = std::size_t{64} * 1024;
 
+  /// Groups of more tasks than this may have their metadata.json rewritten
+  /// less often than every `coalesce` (SPEC section 6).
+  static constexpr std::size_t paced_from = 10'000;
   /// Pending event lines are appended once they reach this size.
   static constexpr std::size_t events_batch = std::size_t{64} * 1024;
   /// Task `task`'s entry of `results`.
@@ -127,7 +141,12 @@ class file_state_store final : public state_store {
   std::string completed_at_;
   std::string pending_events_;   // whole lines not yet appended
   std::string last_group_line_;  // to log a group change once
+  std::string last_error_;       // the last failed write's reason
   int events_fd_ = -1;
+  std::size_t events_size_ = 0;  // what events.jsonl holds
+  std::size_t reserved_to_ = 0;  // allocated up to here
+  bool reserve_supported_ = true;
+  bool marked_ = false;                                    // this run's `run` marker is written
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the store
 };
 

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -39,6 +41,21 @@ class state_damaged : public std::runtime_error {
 /// `exit_code`, `pid` and `pgid` when present. The file is never opened
 /// through a symlink. Throws `state_damaged` otherwise.
 [[nodiscard]] std::optional<boost::json::value> read_metadata(const std::filesystem::path& dir);
+
+/// A task's last state in `events.jsonl`.
+struct replayed_task {
+  std::string status;
+  std::uint32_t attempt = 0;
+  std::string agent;  ///< the agent of `attempt`, when known
+  int pgid = 0;       ///< while `running`
+};
+
+/// The last state of each task in the group's `events.jsonl`, from the
+/// lines after its last `run` marker (the latest run's). Lines that do not
+/// parse (one cut by a crash) are skipped. Never through a symlink; an
+/// absent file replays nothing.
+[[nodiscard]] std::unordered_map<std::string, replayed_task> replay_events(
+    const std::filesystem::path& dir);
 
 /// The reason `metadata` does not have the shape `read_metadata`
 /// promises; nullopt when it does.
