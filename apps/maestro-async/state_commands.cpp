@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/state_dir.hpp>
 
 #include "cli_options.hpp"
@@ -17,13 +18,15 @@ namespace json = boost::json;
 
 namespace {
 
+// A member as text for a person to read: strings from the input (ids,
+// errors) go through core::printable().
 std::string text_of(const json::object& o, std::string_view key, std::string fallback = "-") {
   const auto* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) {
     return fallback;
   }
   if (v->is_string()) {
-    return std::string(v->get_string());
+    return core::printable(v->get_string());
   }
   return json::serialize(*v);
 }
@@ -55,7 +58,7 @@ std::string counts_text(const json::object& counts) {
 }  // namespace
 
 int run_list(const common_options& common, const std::string& status_filter) {
-  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto state_dir = state_dir_of(load_state_config(common));
   json::array groups;
   for (const auto& id : group_ids(state_dir)) {
     const auto dir = group_dir(state_dir, id);
@@ -96,12 +99,12 @@ int run_list(const common_options& common, const std::string& status_filter) {
 }
 
 int run_status(const common_options& common, const std::string& group_id) {
-  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto state_dir = state_dir_of(load_state_config(common));
   const auto dir = group_dir(state_dir, group_id);
   const auto metadata = read_metadata(dir);
   if (!metadata) {
-    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
-               (dir / "metadata.json").string());
+    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", core::printable(group_id),
+               core::printable((dir / "metadata.json").string()));
     return 2;
   }
   auto md = metadata->get_object();
@@ -112,8 +115,8 @@ int run_status(const common_options& common, const std::string& group_id) {
     fmt::print("{}\n", json::serialize(md));
     return 0;
   }
-  fmt::print("group {}: {} (phase {}), tests: {}\n", group_id, status, text_of(md, "phase"),
-             text_of(md, "test_status", "not run"));
+  fmt::print("group {}: {} (phase {}), tests: {}\n", core::printable(group_id), status,
+             text_of(md, "phase"), text_of(md, "test_status", "not run"));
   fmt::print("started {}, completed {}, engine pid {}\n", text_of(md, "started_at"),
              text_of(md, "completed_at"), text_of(md, "engine_pid"));
   fmt::print("{}\n\n", counts_text(md.at("counts").get_object()));
@@ -136,7 +139,7 @@ int run_status(const common_options& common, const std::string& group_id) {
       fmt::print("\n{}:\n", key);
       for (const auto& line : list->get_array()) {
         fmt::print("  {}\n",
-                   line.is_string() ? std::string(line.get_string()) : json::serialize(line));
+                   line.is_string() ? core::printable(line.get_string()) : json::serialize(line));
       }
     }
   }
