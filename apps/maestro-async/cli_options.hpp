@@ -5,7 +5,9 @@
 
 namespace maestro::app {
 
-/// The flags every command understands (SPEC section 4), as parsed.
+/// The common flags of SPEC section 4, as parsed. Each command accepts only
+/// those that mean something to it (see main.cpp); the others keep these
+/// defaults.
 struct common_options {
   std::optional<std::string> tasks_file;
   bool beads = false;
@@ -17,6 +19,7 @@ struct common_options {
   bool dry_run = false;
   std::string log_level = "warning";
   bool no_progress = false;
+  std::string color = "auto";  ///< auto, always or never
 };
 
 /// `detect`'s own flags.

@@ -2,6 +2,7 @@
 // io_context, with signals turned into a graceful (then immediate) stop.
 
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <sys/resource.h>
@@ -52,6 +53,19 @@ severity threshold_of(const std::string& level) {
     return static_cast<severity>(static_cast<int>(severity::error) + 1);
   }
   return severity::warning;
+}
+
+// --color: `auto` is colour on a terminal unless NO_COLOR is set (and not
+// empty, as no-color.org says).
+bool use_color(const std::string& mode, bool on_terminal) {
+  if (mode == "always") {
+    return true;
+  }
+  if (mode == "never") {
+    return false;
+  }
+  const char* no_color = std::getenv("NO_COLOR");
+  return on_terminal && (no_color == nullptr || *no_color == '\0');
 }
 
 std::vector<const core::stage*> selected_stages(const core::plan& plan, const std::string& group) {
@@ -114,9 +128,11 @@ int run_execute(const common_options& common, const execute_options& options) {
   std::string origin;
   auto doc = load_source(common, origin);
   asio::io_context io;
-  const bool terminal = ::isatty(STDERR_FILENO) != 0 && !common.no_progress;
-  progress_reporter progress(terminal ? progress_style::live_line : progress_style::line_per_event,
-                             threshold_of(common.log_level));
+  const bool on_terminal = ::isatty(STDERR_FILENO) != 0;
+  const bool live = on_terminal && !common.no_progress;
+  progress_reporter progress(live ? progress_style::live_line : progress_style::line_per_event,
+                             threshold_of(common.log_level), state_dir_of(config),
+                             use_color(common.color, on_terminal));
   coordinator_options place;
   place.state_dir = state_dir_of(config);
   place.source = origin;

@@ -1,6 +1,12 @@
 #include "inputs.hpp"
 
+#include <cstdio>
+
+#include <fmt/core.h>
+
 #include <maestro/config_file.hpp>
+#include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 
 namespace maestro::app {
 
@@ -8,6 +14,25 @@ core::config load_effective_config(const common_options& common) {
   auto config = load_config(
       common.config ? std::optional<std::filesystem::path>(*common.config) : std::nullopt,
       std::filesystem::current_path());
+  if (common.max_concurrent) {
+    config.max_concurrent = *common.max_concurrent;
+  }
+  if (common.state_dir) {
+    config.state_dir = *common.state_dir;
+  }
+  return config;
+}
+
+core::config load_state_config(const common_options& common) {
+  try {
+    return load_effective_config(common);
+  } catch (const core::config_error& e) {
+    if (common.log_level != "error" && common.log_level != "off") {
+      // The message starts with the file's name: "ignoring maestro.json: ...".
+      fmt::print(stderr, "maestro-async: warning: ignoring {}\n", core::printable(e.what()));
+    }
+  }
+  core::config config;
   if (common.max_concurrent) {
     config.max_concurrent = *common.max_concurrent;
   }

@@ -14,6 +14,13 @@ namespace maestro::app {
 /// `--state-dir`) applied. Throws `core::config_error`.
 [[nodiscard]] core::config load_effective_config(const common_options& common);
 
+/// For the commands that work on the state alone (`list`, `status`,
+/// `wait`, `cancel`): the configuration as `load_effective_config` makes
+/// it, except that a configuration that cannot be loaded is not an error:
+/// one warning line on stderr (unless `--log-level` is error or off), and
+/// the defaults with `--state-dir` applied.
+[[nodiscard]] core::config load_state_config(const common_options& common);
+
 /// The state directory in force, absolute.
 [[nodiscard]] std::filesystem::path state_dir_of(const core::config& config);
 

@@ -1,6 +1,8 @@
 // maestro-async: the command-line host of the maestro engine.
 
+#include <charconv>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +10,7 @@
 #include <fmt/core.h>
 
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/refused.hpp>
 
 #include "cli_options.hpp"
@@ -16,27 +19,84 @@
 namespace {
 
 using maestro::app::common_options;
+using maestro::app::usage_error;
 
-// Adds the flags of SPEC section 4 that every command accepts.
-void add_common_flags(CLI::App& command, common_options& common) {
+// The common flags of SPEC section 4, in three sets; each command takes
+// only the sets that mean something to it, so that a flag it would ignore
+// (`list --dry-run`) is a usage error.
+
+// Where the tasks come from: detect, execute, run, resume.
+void add_source_flags(CLI::App& command, common_options& common) {
   command.add_option("--tasks-file", common.tasks_file,
                      "Task source: a JSON array, {\"tasks\": [...]} or JSON Lines (beads exports)");
-  command.add_flag("--beads", common.beads, "Task source: the live beads tracker through `bd`");
-  command.add_option("--bd", common.bd, "The bd executable (with --beads)")->capture_default_str();
+  // Accepted (and refused with a clear message) but not offered while the
+  // beads source does not exist.
+  command.add_flag("--beads", common.beads, "Task source: the live beads tracker through `bd`")
+      ->group("");
+  command.add_option("--bd", common.bd, "The bd executable (with --beads)")->group("");
+}
+
+// What every command reads: the configuration, the state, the output form.
+void add_state_flags(CLI::App& command, common_options& common) {
   command.add_option("--config", common.config,
                      "Configuration file (default: maestro.json in the working directory)");
   command.add_option("--state-dir", common.state_dir, "State directory (overrides state_dir)");
-  command
-      .add_option("-j,--max-concurrent", common.max_concurrent,
-                  "Global concurrency limit (overrides max_concurrent)")
-      ->check(CLI::PositiveNumber);
   command.add_flag("--json", common.json, "Machine output on stdout; logs go to stderr");
-  command.add_flag("--dry-run", common.dry_run, "Print what would launch and launch nothing");
   command.add_option("--log-level", common.log_level, "trace, debug, info, warning, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "off"}))
       ->capture_default_str();
-  command.add_flag("--no-progress", common.no_progress, "No live status line");
 }
+
+// How a run goes: execute, run, resume. `-j` is read as text and checked
+// after parsing, for a message shorter than CLI11's range.
+void add_run_flags(CLI::App& command, common_options& common,
+                   std::optional<std::string>& max_concurrent) {
+  command
+      .add_option("-j,--max-concurrent", max_concurrent,
+                  "Global concurrency limit, a positive integer (overrides max_concurrent)")
+      ->type_name("N");
+  command.add_flag("--dry-run", common.dry_run, "Print what would launch and launch nothing");
+  command.add_flag("--no-progress", common.no_progress, "No live status line");
+  command.add_option("--color", common.color, "Colour on stderr: auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
+
+// `-j N`: a positive int, or a usage error naming what was given.
+int parse_max_concurrent(const std::string& text) {
+  int value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end || value <= 0) {
+    throw usage_error("-j/--max-concurrent: expected a positive integer, got " +
+                      maestro::core::printable(text));
+  }
+  return value;
+}
+
+// The group of `execute`, `status`, `wait`, `cancel`, `resume`: given as
+// the positional argument or as --group-id, not both unless they agree.
+struct group_argument {
+  std::optional<std::string> positional;
+  std::optional<std::string> option;
+
+  void add_to(CLI::App& command, const std::string& what) {
+    command.add_option("group", positional, what + " (or --group-id)");
+    command.add_option("--group-id", option, what);
+  }
+
+  [[nodiscard]] std::string resolve(const std::string& command) const {
+    if (positional && option && *positional != *option) {
+      throw usage_error(command +
+                        ": two different groups given: " + maestro::core::printable(*positional) +
+                        " and --group-id " + maestro::core::printable(*option));
+    }
+    if (!positional && !option) {
+      throw usage_error(command + ": no group given: " + command + " GROUP, or --group-id GROUP");
+    }
+    return positional ? *positional : *option;
+  }
+};
 
 }  // namespace
 
@@ -48,8 +108,9 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   common_options common;
+  std::optional<std::string> max_concurrent;
   maestro::app::detect_options detect;
-  std::string group_id;
+  group_argument group;
   bool force = false;
   bool keep_going = false;
   std::string status_filter;
@@ -59,41 +120,48 @@ int main(int argc, char** argv) {
       "detect",
       "Print the groups, the stage order, each task's agent and why, and skipped and "
       "blocked tasks");
-  add_common_flags(*detect_cmd, common);
+  add_source_flags(*detect_cmd, common);
+  add_state_flags(*detect_cmd, common);
   detect_cmd->add_flag("--details", detect.details,
                        "With --json: the full plan, not the Python shape");
 
   auto* execute_cmd = app.add_subcommand("execute", "Run the four phases for one group");
-  add_common_flags(*execute_cmd, common);
-  execute_cmd->add_option("--group-id", group_id, "The group to run")->required();
+  group.add_to(*execute_cmd, "The group to run");
+  add_source_flags(*execute_cmd, common);
+  add_state_flags(*execute_cmd, common);
+  add_run_flags(*execute_cmd, common, max_concurrent);
   execute_cmd->add_flag("--force", force, "Run a group that already completed");
 
   auto* run_cmd = app.add_subcommand("run", "Run every stage in order");
-  add_common_flags(*run_cmd, common);
-  run_cmd->add_flag("--keep-going", keep_going,
+  add_source_flags(*run_cmd, common);
+  add_state_flags(*run_cmd, common);
+  add_run_flags(*run_cmd, common, max_concurrent);
+  run_cmd->add_flag("-k,--keep-going", keep_going,
                     "Go on after a failed stage, skipping the stages that depend on it");
 
   auto* list_cmd = app.add_subcommand("list", "List the groups in the state directory");
-  add_common_flags(*list_cmd, common);
+  add_state_flags(*list_cmd, common);
   list_cmd->add_option("--status", status_filter, "Only groups with this status");
 
   auto* status_cmd = app.add_subcommand("status", "Show one group's phase and tasks");
-  add_common_flags(*status_cmd, common);
-  status_cmd->add_option("--group-id", group_id, "The group to show")->required();
+  group.add_to(*status_cmd, "The group to show");
+  add_state_flags(*status_cmd, common);
 
   auto* wait_cmd = app.add_subcommand("wait", "Block until a group is terminal");
-  add_common_flags(*wait_cmd, common);
-  wait_cmd->add_option("--group-id", group_id, "The group to wait for")->required();
+  group.add_to(*wait_cmd, "The group to wait for");
+  add_state_flags(*wait_cmd, common);
   wait_cmd->add_option("--timeout", timeout, "Seconds to wait, fractional allowed")
       ->check(CLI::NonNegativeNumber);
 
   auto* resume_cmd = app.add_subcommand("resume", "Continue an interrupted or crashed group");
-  add_common_flags(*resume_cmd, common);
-  resume_cmd->add_option("--group-id", group_id, "The group to resume")->required();
+  group.add_to(*resume_cmd, "The group to resume");
+  add_source_flags(*resume_cmd, common);
+  add_state_flags(*resume_cmd, common);
+  add_run_flags(*resume_cmd, common, max_concurrent);
 
   auto* cancel_cmd = app.add_subcommand("cancel", "Stop a running group and wait until it has");
-  add_common_flags(*cancel_cmd, common);
-  cancel_cmd->add_option("--group-id", group_id, "The group to cancel")->required();
+  group.add_to(*cancel_cmd, "The group to cancel");
+  add_state_flags(*cancel_cmd, common);
 
   try {
     app.parse(argc, argv);
@@ -108,12 +176,17 @@ int main(int argc, char** argv) {
   // Errors found while reading input or refusing a request are one line
   // and exit 2; anything else that escapes a command is exit 1.
   try {
+    if (max_concurrent) {
+      common.max_concurrent = parse_max_concurrent(*max_concurrent);
+    }
     if (detect_cmd->parsed()) {
       return maestro::app::run_detect(common, detect);
     }
     if (execute_cmd->parsed() || run_cmd->parsed() || resume_cmd->parsed()) {
       maestro::app::execute_options options;
-      options.group_id = run_cmd->parsed() ? std::string{} : group_id;
+      options.group_id = run_cmd->parsed()
+                             ? std::string{}
+                             : group.resolve(execute_cmd->parsed() ? "execute" : "resume");
       options.resume = resume_cmd->parsed();
       options.force = force;
       options.keep_going = keep_going;
@@ -123,13 +196,13 @@ int main(int argc, char** argv) {
       return maestro::app::run_list(common, status_filter);
     }
     if (status_cmd->parsed()) {
-      return maestro::app::run_status(common, group_id);
+      return maestro::app::run_status(common, group.resolve("status"));
     }
     if (wait_cmd->parsed()) {
-      return maestro::app::run_wait(common, group_id, timeout);
+      return maestro::app::run_wait(common, group.resolve("wait"), timeout);
     }
     if (cancel_cmd->parsed()) {
-      return maestro::app::run_cancel(common, group_id);
+      return maestro::app::run_cancel(common, group.resolve("cancel"));
     }
   } catch (const maestro::core::input_error& e) {
     fmt::print(stderr, "maestro-async: {}\n", e.what());

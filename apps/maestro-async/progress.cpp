@@ -1,6 +1,14 @@
 #include "progress.hpp"
 
+#include <algorithm>
+#include <unistd.h>
+
 #include <fmt/core.h>
+
+#include <maestro/core/names.hpp>
+#include <maestro/state_dir.hpp>
+
+#include "terminal_text.hpp"
 
 namespace maestro::app {
 namespace {
@@ -27,10 +35,32 @@ std::string_view level_name(severity level) {
   return "note";
 }
 
+// How many lines of a failed task's log are shown, and how wide each may be.
+constexpr std::size_t failure_log_lines = 10;
+constexpr std::size_t failure_log_width = 500;
+
+// The width used when the terminal does not say.
+constexpr std::size_t default_width = 80;
+
+// A task's log file in the group's directory (SPEC section 6: the id,
+// encoded).
+std::filesystem::path log_path_of(const std::filesystem::path& state_dir, std::string_view group_id,
+                                  std::string_view task_id) {
+  return group_dir(state_dir, group_id) / "logs" / core::log_file_name(task_id);
+}
+
 }  // namespace
 
-progress_reporter::progress_reporter(progress_style style, severity threshold)
-    : style_(style), threshold_(threshold) {}
+progress_reporter::progress_reporter(progress_style style, severity threshold,
+                                     std::filesystem::path state_dir, bool color)
+    : style_(style), threshold_(threshold), state_dir_(std::move(state_dir)), color_(color) {}
+
+std::string progress_reporter::paint(std::string_view text, std::string_view sgr) const {
+  if (!color_) {
+    return std::string(text);
+  }
+  return fmt::format("\x1b[{}m{}\x1b[0m", sgr, text);
+}
 
 progress_reporter::~progress_reporter() {
   clear_line();
@@ -51,8 +81,8 @@ void progress_reporter::group_started(std::string_view group_id,
   state_writes_ = 0;
   state_bytes_ = 0;
   state_spent_ = std::chrono::nanoseconds(0);
-  fmt::print(stderr, "maestro-async: group {}: {} task{}\n", group_id, machine.tasks().size(),
-             machine.tasks().size() == 1 ? "" : "s");
+  fmt::print(stderr, "maestro-async: group {}: {} task{}\n", core::printable(group_id),
+             machine.tasks().size(), machine.tasks().size() == 1 ? "" : "s");
 }
 
 void progress_reporter::task_changed(std::string_view group_id, const core::group_machine& machine,
@@ -74,7 +104,7 @@ void progress_reporter::task_changed(std::string_view group_id, const core::grou
   }
   std::string detail;
   if (!st.history.empty()) {
-    detail = st.history.back().agent + ", attempt " + std::to_string(st.attempts);
+    detail = core::printable(st.history.back().agent) + ", attempt " + std::to_string(st.attempts);
   }
   if (core::is_terminal(st.status) && st.exit_code) {
     detail += ", exit code " + std::to_string(*st.exit_code);
@@ -84,14 +114,20 @@ void progress_reporter::task_changed(std::string_view group_id, const core::grou
                           std::chrono::duration<double>(*st.finished - *st.started).count());
   }
   if (!st.error.empty() && st.status != task_status::completed) {
-    detail += ": " + st.error;
+    detail += ": " + core::printable(st.error);
   }
   const auto status =
       retry_wait ? std::string("waiting to retry") : std::string(to_string(st.status));
-  last_event_ = fmt::format("{} {}{}", id, status, detail.empty() ? "" : " (" + detail + ")");
+  last_event_ = fmt::format("{} {}{}", core::printable(id), status,
+                            detail.empty() ? "" : " (" + detail + ")");
+  const auto event = fmt::format("[{}/{}] {}: {}", done_count(machine), machine.tasks().size(),
+                                 core::printable(group_id), last_event_);
+  if (st.status == task_status::failed || st.status == task_status::timed_out) {
+    print_failure(group_id, machine, task, event);
+  } else if (style_ == progress_style::line_per_event) {
+    fmt::print(stderr, "{}\n", event);
+  }
   if (style_ == progress_style::line_per_event) {
-    fmt::print(stderr, "[{}/{}] {}: {}\n", done_count(machine), machine.tasks().size(), group_id,
-               last_event_);
     return;
   }
   draw(machine, core::is_terminal(st.status) && done_count(machine) == machine.tasks().size());
@@ -104,11 +140,39 @@ void progress_reporter::draw(const core::group_machine& machine, bool force) {
     return;
   }
   last_draw_ = now;
-  fmt::print(stderr, "\r\x1b[K[{}/{}] running: {} queued: {}  {}", done_count(machine),
-             machine.tasks().size(), machine.running_count(), machine.queued_count(),
-             last_event_.substr(0, 100));
+  // Asked at each redraw, so that the line follows resizes. The last column
+  // stays free: writing there leaves some terminals about to wrap.
+  auto width = terminal_width(STDERR_FILENO);
+  if (width == 0) {
+    width = default_width;
+  }
+  const auto line =
+      fmt::format("[{}/{}] running: {} queued: {}  {}", done_count(machine), machine.tasks().size(),
+                  machine.running_count(), machine.queued_count(), last_event_);
+  fmt::print(stderr, "\r{}\x1b[K", fit_to_width(line, width - 1));
   (void)std::fflush(stderr);  // a terminal that went away is not worth an error
   line_shown_ = true;
+}
+
+void progress_reporter::print_failure(std::string_view group_id, const core::group_machine& machine,
+                                      std::size_t task, const std::string& event) {
+  clear_line();
+  std::string block = paint("FAILED:", "1;31") + " " + event + "\n";
+  const auto path = log_path_of(state_dir_, group_id, machine.tasks()[task].id);
+  const auto shown_path = core::printable(path.string());
+  if (const auto lines = tail_lines(path, failure_log_lines); !lines) {
+    block += fmt::format("  (no log at {})\n", shown_path);
+  } else if (lines->empty()) {
+    block += fmt::format("  (empty log: {})\n", shown_path);
+  } else {
+    block += fmt::format("  last {} line{} of {}:\n", lines->size(), lines->size() == 1 ? "" : "s",
+                         shown_path);
+    for (const auto& l : *lines) {
+      block += "    " + fit_to_width(core::printable(l), failure_log_width) + "\n";
+    }
+  }
+  fmt::print(stderr, "{}", block);
+  (void)std::fflush(stderr);
 }
 
 void progress_reporter::state_written(std::string_view /*group_id*/, std::size_t bytes,
@@ -128,8 +192,8 @@ void progress_reporter::group_finished(std::string_view group_id,
     fmt::print(stderr,
                "maestro-async: info: group {}: {:.3f} s; state store {:.3f} s ({:.1f}%), "
                "metadata.json written {} times, {} bytes in all\n",
-               group_id, total, state, total > 0 ? 100 * state / total : 0.0, state_writes_,
-               state_bytes_);
+               core::printable(group_id), total, state, total > 0 ? 100 * state / total : 0.0,
+               state_writes_, state_bytes_);
   }
   std::string counts;
   for (const auto s : {task_status::completed, task_status::failed, task_status::timed_out,
@@ -138,13 +202,18 @@ void progress_reporter::group_finished(std::string_view group_id,
       counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(to_string(s));
     }
   }
-  fmt::print(stderr, "maestro-async: group {}: {} ({}); tests: {}\n", group_id,
-             to_string(machine.status()), counts, to_string(machine.tests()));
+  const auto status = std::string(to_string(machine.status()));
+  const auto shown_status = machine.status() == core::group_status::completed ? paint(status, "32")
+                            : machine.status() == core::group_status::failed  ? paint(status, "31")
+                                                                              : status;
+  const auto group = core::printable(group_id);
+  fmt::print(stderr, "maestro-async: group {}: {} ({}); tests: {}\n", group, shown_status, counts,
+             to_string(machine.tests()));
   for (const auto& w : machine.warnings()) {
-    fmt::print(stderr, "maestro-async: group {}: warning: {}\n", group_id, w);
+    fmt::print(stderr, "maestro-async: group {}: warning: {}\n", group, core::printable(w));
   }
   for (const auto& e : machine.errors()) {
-    fmt::print(stderr, "maestro-async: group {}: error: {}\n", group_id, e);
+    fmt::print(stderr, "maestro-async: group {}: error: {}\n", group, core::printable(e));
   }
 }
 
@@ -153,7 +222,7 @@ void progress_reporter::message(severity level, std::string_view text) {
     return;
   }
   clear_line();
-  fmt::print(stderr, "maestro-async: {}: {}\n", level_name(level), text);
+  fmt::print(stderr, "maestro-async: {}: {}\n", level_name(level), core::printable(text));
 }
 
 }  // namespace maestro::app

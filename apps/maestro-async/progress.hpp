@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,9 +19,20 @@ enum class progress_style {
 };
 
 /// The app's status sink: progress and messages on stderr.
+///
+/// On a terminal (`live_line`), one status line is redrawn in place as
+/// ninja does: `\r`, the text cut to the terminal's width (asked again at
+/// each redraw, so it follows resizes), `\x1b[K`. Each failure (a task
+/// that ends failed or timed_out) is printed for good above that line as it
+/// happens, `FAILED: ...` with the last lines of the task's log; in
+/// `line_per_event` mode it is printed the same way, in place of its line.
+/// Text from the input goes through core::printable().
 class progress_reporter final : public status_sink {
  public:
-  progress_reporter(progress_style style, severity threshold);
+  /// `state_dir` is where task logs are found; `color` turns on colour
+  /// (the FAILED marker in red, a completed group in green).
+  progress_reporter(progress_style style, severity threshold, std::filesystem::path state_dir,
+                    bool color);
   ~progress_reporter() override;
 
   void group_started(std::string_view group_id, const core::group_machine& machine) override;
@@ -34,9 +46,14 @@ class progress_reporter final : public status_sink {
  private:
   void draw(const core::group_machine& machine, bool force);
   void clear_line();
+  void print_failure(std::string_view group_id, const core::group_machine& machine,
+                     std::size_t task, const std::string& event);
+  [[nodiscard]] std::string paint(std::string_view text, std::string_view sgr) const;
 
   progress_style style_;
   severity threshold_;
+  std::filesystem::path state_dir_;
+  bool color_;
   bool line_shown_ = false;
   std::string last_event_;
   // What was last shown of each task of the current group: status, attempts.

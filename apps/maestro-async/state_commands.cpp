@@ -19,13 +19,15 @@ namespace json = boost::json;
 
 namespace {
 
+// A member as text for a person to read: strings from the input (ids,
+// errors) go through core::printable().
 std::string text_of(const json::object& o, std::string_view key, std::string fallback = "-") {
   const auto* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) {
     return fallback;
   }
   if (v->is_string()) {
-    return std::string(v->get_string());
+    return core::printable(v->get_string());
   }
   return json::serialize(*v);
 }
@@ -57,7 +59,7 @@ std::string counts_text(const json::object& counts) {
 }  // namespace
 
 int run_list(const common_options& common, const std::string& status_filter) {
-  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto state_dir = state_dir_of(load_state_config(common));
   json::array groups;
   for (const auto& id : group_ids(state_dir)) {
     const auto dir = group_dir(state_dir, id);
@@ -118,7 +120,7 @@ int run_list(const common_options& common, const std::string& status_filter) {
 }
 
 int run_status(const common_options& common, const std::string& group_id) {
-  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto state_dir = state_dir_of(load_state_config(common));
   const auto dir = group_dir(state_dir, group_id);
   std::optional<json::value> metadata;
   try {
@@ -138,7 +140,7 @@ int run_status(const common_options& common, const std::string& group_id) {
   }
   if (!metadata) {
     fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", core::printable(group_id),
-               (dir / "metadata.json").string());
+               core::printable((dir / "metadata.json").string()));
     return 2;
   }
   auto md = metadata->get_object();

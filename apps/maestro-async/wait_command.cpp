@@ -20,6 +20,7 @@
 #include <fmt/core.h>
 
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/state_dir.hpp>
 
 #include "cli_options.hpp"
@@ -93,7 +94,7 @@ void report(const common_options& common, const std::string& group, const std::s
   if (common.json) {
     fmt::print("{}\n", json::serialize(json::object{{"group_id", group}, {"status", status}}));
   } else {
-    fmt::print("group {}: {}\n", group, status);
+    fmt::print("group {}: {}\n", core::printable(group), status);
   }
   // Out now: closing the inotify descriptor, on the way out, can take the
   // kernel several milliseconds (an SRCU grace period), and a reader of the
@@ -127,7 +128,7 @@ bool wait_readable(std::vector<pollfd>& fds, std::optional<clock_type::time_poin
 
 int run_wait(const common_options& common, const std::string& group_id,
              std::optional<double> timeout) {
-  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto state_dir = state_dir_of(load_state_config(common));
   const auto groups = state_dir / "parallel_groups";
   const auto dir = group_dir(state_dir, group_id);
   std::optional<clock_type::time_point> deadline;
@@ -136,8 +137,8 @@ int run_wait(const common_options& common, const std::string& group_id,
                                        std::chrono::duration<double>(*timeout));
   }
   if (!fs::exists(dir / "metadata.json") && !timeout) {
-    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", group_id,
-               (dir / "metadata.json").string());
+    fmt::print(stderr, "maestro-async: unknown group: {} (no {})\n", core::printable(group_id),
+               core::printable((dir / "metadata.json").string()));
     return 2;
   }
 
@@ -182,7 +183,7 @@ int run_wait(const common_options& common, const std::string& group_id,
       fds.push_back({pidfd.get(), POLLIN, 0});
     }
     if (!wait_readable(fds, deadline)) {
-      fmt::print(stderr, "maestro-async: wait: group {}: timed out\n", group_id);
+      fmt::print(stderr, "maestro-async: wait: group {}: timed out\n", core::printable(group_id));
       return 3;
     }
     drain(inotify.get());
@@ -197,16 +198,16 @@ int run_wait(const common_options& common, const std::string& group_id,
 }
 
 int run_cancel(const common_options& common, const std::string& group_id) {
-  const auto state_dir = state_dir_of(load_effective_config(common));
+  const auto state_dir = state_dir_of(load_state_config(common));
   const auto dir = group_dir(state_dir, group_id);
   if (!read_metadata(dir)) {
-    fmt::print(stderr, "maestro-async: unknown group: {}\n", group_id);
+    fmt::print(stderr, "maestro-async: unknown group: {}\n", core::printable(group_id));
     return 2;
   }
   const int pid = engine_pid_of(dir);
   const fd_guard pidfd(pid > 0 ? pidfd_open(pid) : -1);
   if (!group_is_locked(dir) || pidfd.get() < 0) {
-    fmt::print(stderr, "maestro-async: group {} is not running\n", group_id);
+    fmt::print(stderr, "maestro-async: group {} is not running\n", core::printable(group_id));
     return 2;
   }
   // Through the pidfd, so that a pid reused since cannot be signalled.

@@ -44,16 +44,25 @@ struct engine_fixture {
 
   void tasks(const std::string& json_text) const { dir.write("tasks.json", json_text); }
 
-  [[nodiscard]] process_result run(std::vector<std::string> args) const {
+  /// `maestro-async ARGS...`, with `--tasks-file tasks.json` and
+  /// `--no-progress` added for the commands that take them.
+  [[nodiscard]] static std::vector<std::string> command_line(std::vector<std::string> args) {
+    const std::string command = args.empty() ? std::string() : args.front();
+    if (command == "execute" || command == "run" || command == "resume") {
+      args.insert(args.end(), {"--tasks-file", "tasks.json", "--no-progress"});
+    } else if (command == "detect") {
+      args.insert(args.end(), {"--tasks-file", "tasks.json"});
+    }
     args.insert(args.begin(), MAESTRO_ASYNC_BIN);
-    args.insert(args.end(), {"--tasks-file", "tasks.json", "--no-progress"});
-    return run_process(args, dir.path());
+    return args;
+  }
+
+  [[nodiscard]] process_result run(std::vector<std::string> args) const {
+    return run_process(command_line(std::move(args)), dir.path());
   }
 
   [[nodiscard]] running_process start(std::vector<std::string> args) const {
-    args.insert(args.begin(), MAESTRO_ASYNC_BIN);
-    args.insert(args.end(), {"--tasks-file", "tasks.json", "--no-progress"});
-    return start_process(args, dir.path());
+    return start_process(command_line(std::move(args)), dir.path());
   }
 
   [[nodiscard]] std::filesystem::path group_path(const std::string& group) const {

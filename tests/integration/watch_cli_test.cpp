@@ -45,7 +45,11 @@ BOOST_AUTO_TEST_CASE(wait_returns_when_the_group_ends) {
   config("\"agent_defaults\": {\"command\": " + agent({"sleep", "400"}) + "}");
   tasks(R"([{"id":"a","title":"[P:Group-g] a"}])");
   auto engine = start({"execute", "--group-id", "g"});
-  BOOST_TEST_REQUIRE(eventually([&] { return std::filesystem::exists(group_path("g") / "lock"); }));
+  // metadata.json, not the lock: the lock is taken before the first state
+  // is written, and `wait` without --timeout on a group with no state yet
+  // is "unknown group".
+  BOOST_TEST_REQUIRE(
+      eventually([&] { return std::filesystem::exists(group_path("g") / "metadata.json"); }));
   const auto waited = run({"wait", "--group-id", "g"});
   BOOST_TEST(waited.exit_code == 0, waited.err);
   BOOST_TEST(waited.out == "group g: completed\n");
@@ -210,6 +214,33 @@ BOOST_AUTO_TEST_CASE(cancel_stops_a_running_group) {
   BOOST_TEST(engine.wait().exit_code == 143);
   BOOST_TEST(run({"cancel", "--group-id", "g"}).exit_code == 2);  // not running any more
   BOOST_TEST(run({"cancel", "--group-id", "nope"}).exit_code == 2);
+}
+
+// list, status, wait and cancel work on the state alone: a maestro.json
+// broken while the group runs only gives a warning. The group is given as
+// the positional argument.
+BOOST_AUTO_TEST_CASE(cancel_list_and_status_with_a_broken_maestro_json) {
+  config("\"agent_defaults\": {\"command\": " + agent({"write", "started", "x", "hang"}) + "}");
+  tasks(R"([{"id":"a","title":"[P:Group-g] a"}])");
+  auto engine = start({"execute", "g"});
+  BOOST_TEST_REQUIRE(eventually([&] { return lines("started").size() == 1U; }));
+  dir.write("maestro.json", R"({"state_dir": "state", "no_such_key": true})");
+  const std::string warning = "maestro-async: warning: ignoring maestro.json: ";
+  auto r = run({"list", "--state-dir", "state"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.rfind(warning, 0) == 0U, r.err);
+  BOOST_TEST(r.out.find("\ng ") != std::string::npos, r.out);
+  r = run({"status", "g", "--state-dir", "state"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("group g: ") == 0U, r.out);
+  r = run({"cancel", "g", "--state-dir", "state"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.rfind(warning, 0) == 0U, r.err);
+  BOOST_TEST(r.out == "group g: cancelled\n");
+  BOOST_TEST(engine.wait().exit_code == 143);
+  r = run({"wait", "--group-id", "g", "--state-dir", "state"});
+  BOOST_TEST(r.exit_code == 1, r.err);
+  BOOST_TEST(r.out == "group g: cancelled\n");
 }
 
 BOOST_AUTO_TEST_CASE(resume_after_sigkill_ends_leftovers_and_runs_only_what_did_not_complete) {
