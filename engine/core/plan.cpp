@@ -7,6 +7,7 @@
 
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/core/plan.hpp>
 
 namespace maestro::core {
@@ -74,7 +75,7 @@ std::string join_cycle(const std::vector<std::size_t>& cycle, Name name) {
     if (!out.empty()) {
       out += " -> ";
     }
-    out += name(cycle[k]);
+    out += printable(name(cycle[k]));
   }
   return out;
 }
