@@ -159,10 +159,18 @@ void read_metadata(const json::value& raw, core::task& t, const input_location& 
   json::value parsed;
   const json::value* metadata = &raw;
   if (raw.is_string()) {
-    boost::system::error_code ec;
-    parsed = json::parse(raw.get_string(), ec);
-    if (ec) {
-      return;
+    // Text that is not JSON is no metadata; an object with a key twice is
+    // refused like any other.
+    if (const auto failure = adapters::parse_json_strict(raw.get_string(), parsed)) {
+      if (failure->duplicate_path.empty()) {
+        return;
+      }
+      const auto& path = failure->duplicate_path;
+      std::string problem = "metadata: duplicate key \"" + core::printable(path.back().key) + '"';
+      if (path.size() > 1) {
+        problem += " in " + adapters::format_json_path({path.begin(), path.end() - 1});
+      }
+      throw input_error(where, problem);
     }
     metadata = &parsed;
   }

@@ -244,6 +244,9 @@ BOOST_AUTO_TEST_CASE(duplicate_keys_are_errors_in_every_form) {
       error_of(
           R"({"id":"a","dependencies":[{"depends_on_id":"b","type":"blocks","type":"related"}]})",
           "t") == "t:1:64: task a: duplicate key \"type\" in dependencies[0]");
+  // In metadata given as a JSON string.
+  BOOST_TEST(error_of(R"({"id":"a","metadata":"{\"x\":{\"k\":1,\"k\":2}}"})", "t") ==
+             "t:1: task a: metadata: duplicate key \"k\" in x");
   // The same key in different objects is fine, and so are many keys.
   std::string wide = R"({"id":"w","metadata":{)";
   for (int i = 0; i < 100; ++i) {
