@@ -21,6 +21,9 @@
 
 #include <maestro/config_file.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
+
+#include "task_file/json_position.hpp"
 
 namespace maestro {
 namespace {
@@ -34,29 +37,10 @@ struct problem {
   std::string what;
 };
 
-/// The largest duration accepted, in seconds (about 31 years). Anything larger
-/// would overflow `std::chrono::nanoseconds` when the engine converts it.
-constexpr double max_seconds = 1e9;
-
-/// `key` as a message shows it: control characters are escaped, so that the
-/// message stays on one line, and the empty key is shown as `""`.
+/// `key` as a message shows it: escaped with `core::printable`, so that the
+/// message stays on one line, and the empty key shown as `""`.
 std::string printable(std::string_view key) {
-  if (key.empty()) {
-    return "\"\"";
-  }
-  constexpr std::string_view hex = "0123456789abcdef";
-  std::string out;
-  for (const char c : key) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20U || byte == 0x7fU) {
-      out += "\\x";
-      out += hex[byte >> 4U];
-      out += hex[byte & 0xfU];
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return key.empty() ? std::string("\"\"") : core::printable(key);
 }
 
 std::string child_path(const std::string& parent, std::string_view key) {
@@ -188,7 +172,7 @@ double read_seconds(const json::value& v, const std::string& path) {
   if (!std::isfinite(d) || d < 0) {
     fail(path, "a number >= 0", v);
   }
-  if (d > max_seconds) {
+  if (d > core::max_duration_s) {
     fail(path, "a number of seconds no greater than 1e9", v);
   }
   return d;
@@ -548,48 +532,28 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::
                            std::to_string(column) + ": malformed JSON: " + ec.message());
 }
 
-struct file_closer {
-  void operator()(std::FILE* f) const noexcept { static_cast<void>(std::fclose(f)); }
-};
-
 std::string read_file(const std::filesystem::path& path, std::string_view origin) {
-  const auto cannot_read = [&](int error) {
-    return core::config_error(std::string(origin) +
-                              ": cannot read config: " + std::generic_category().message(error));
-  };
-  errno = 0;
-  // "e": close-on-exec, so that the descriptor cannot leak into a child that
-  // another thread of an embedding host starts meanwhile.
-  const std::unique_ptr<std::FILE, file_closer> file(std::fopen(path.c_str(), "rbe"));
-  if (!file) {
-    throw cannot_read(errno);
+  std::string error;
+  auto text = adapters::read_input_file(path, error);
+  if (!text) {
+    throw core::config_error(std::string(origin) + ": cannot read config: " + error);
   }
-  std::string text;
-  std::array<char, 8192> buf{};
-  for (;;) {
-    const std::size_t n = std::fread(buf.data(), 1, buf.size(), file.get());
-    text.append(buf.data(), n);
-    if (n < buf.size()) {
-      break;
-    }
-  }
-  if (std::ferror(file.get()) != 0) {
-    // Reading a directory, for one, fails here rather than in fopen.
-    throw cannot_read(errno != 0 ? errno : EIO);
-  }
-  return text;
+  return std::move(*text);
 }
 
 }  // namespace
 
 core::config parse_config(std::string_view json_text, std::string_view origin) {
-  json::parser parser;
-  json::error_code ec;
-  const std::size_t consumed = parser.write(json_text.data(), json_text.size(), ec);
-  if (ec) {
-    throw_malformed(json_text, consumed, ec, origin);
+  json::value document;
+  if (const auto failure = adapters::parse_json_strict(json_text, document)) {
+    if (!failure->duplicate_path.empty()) {
+      const auto [line, column] = line_and_column(json_text, failure->offset);
+      throw core::config_error(
+          std::string(origin) + ':' + std::to_string(line) + ':' + std::to_string(column) +
+          ": duplicate key: " + adapters::format_json_path(failure->duplicate_path));
+    }
+    throw_malformed(json_text, failure->offset, failure->error, origin);
   }
-  const json::value document = parser.release();
   if (!document.is_object()) {
     throw core::config_error(std::string(origin) +
                              ": expected a JSON object at the top level, got " +

@@ -1,15 +1,14 @@
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <string>
 #include <utility>
 
 #include <boost/json.hpp>
 
+#include <maestro/core/config.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/task_file.hpp>
 
 #include "task_file/json_position.hpp"
@@ -160,10 +159,18 @@ void read_metadata(const json::value& raw, core::task& t, const input_location& 
   json::value parsed;
   const json::value* metadata = &raw;
   if (raw.is_string()) {
-    boost::system::error_code ec;
-    parsed = json::parse(raw.get_string(), ec);
-    if (ec) {
-      return;
+    // Text that is not JSON is no metadata; an object with a key twice is
+    // refused like any other.
+    if (const auto failure = adapters::parse_json_strict(raw.get_string(), parsed)) {
+      if (failure->duplicate_path.empty()) {
+        return;
+      }
+      const auto& path = failure->duplicate_path;
+      std::string problem = "metadata: duplicate key \"" + core::printable(path.back().key) + '"';
+      if (path.size() > 1) {
+        problem += " in " + adapters::format_json_path({path.begin(), path.end() - 1});
+      }
+      throw input_error(where, problem);
     }
     metadata = &parsed;
   }
@@ -179,41 +186,57 @@ void read_metadata(const json::value& raw, core::task& t, const input_location& 
     t.applicable_skills = list_field(*v, "metadata.applicable_skills", where);
   }
   if (const auto* v = m.if_contains("timeout_s"); v != nullptr && !v->is_null()) {
+    // Bounded as the configuration's durations are: a larger limit would
+    // overflow the clock when the attempt's timer is set.
     const auto seconds = as_number(*v);
-    if (!seconds || *seconds <= 0) {
-      throw input_error(where, "metadata.timeout_s: expected a number of seconds > 0, got " +
-                                   json::serialize(*v));
+    if (!seconds || *seconds <= 0 || *seconds > core::max_duration_s) {
+      throw input_error(where,
+                        "metadata.timeout_s: expected a number of seconds > 0 and no greater "
+                        "than 1e9, got " +
+                            json::serialize(*v));
     }
     t.timeout_s = *seconds;
   }
 }
 
-// Parses one complete JSON text, reporting syntax errors at their line and
-// column. `base` is the offset of `text` in the whole document, and
-// `base_position` its position, so that errors in JSON Lines name the line.
+/// The error for a duplicate key found in a document. `record_depth` is
+/// how many steps from the root a task record is (0 for JSON Lines, 1 for
+/// the array, 2 for the object form): the task id comes from that record,
+/// and the key is named relative to it.
+[[noreturn]] void throw_duplicate(const std::vector<adapters::json_step>& path,
+                                  std::size_t record_depth, input_location where) {
+  std::size_t first = 0;
+  if (path.size() > record_depth) {
+    where.task_id = path[record_depth].object_id;
+    first = record_depth;
+  }
+  const auto& key = path.back().key;
+  std::string problem = "duplicate key \"" + core::printable(key) + '"';
+  if (path.size() - first > 1) {
+    problem += " in " + adapters::format_json_path(
+                            {path.begin() + static_cast<std::ptrdiff_t>(first), path.end() - 1});
+  }
+  throw input_error(where, problem);
+}
+
+// Parses one complete JSON text, reporting syntax errors and duplicate keys
+// at their line and column. `base_position` is the position of `text` in the
+// whole document, so that errors in JSON Lines name the line.
 json::value parse_located(std::string_view text, const input_location& where_base,
-                          text_position base_position) {
-  json::parse_options options;
-  options.max_depth = 64;
-  json::parser parser({}, options);
-  boost::system::error_code ec;
-  std::size_t used = parser.write_some(text.data(), text.size(), ec);
-  if (!ec) {
-    // Only blanks may follow the value.
-    const auto rest = text.find_first_not_of(" \t\r\n", used);
-    if (rest != std::string_view::npos) {
-      used = rest;
-      ec = json::error::extra_data;
-    }
+                          text_position base_position, std::size_t record_depth) {
+  json::value value;
+  const auto failure = adapters::parse_json_strict(text, value);
+  if (!failure) {
+    return value;
   }
-  if (ec) {
-    const auto p = position_of(text, used);
-    input_location where = where_base;
-    where.line = base_position.line + p.line - 1;
-    where.column = p.line == 1 ? base_position.column + p.column - 1 : p.column;
-    throw input_error(where, "malformed JSON: " + ec.message());
+  const auto p = position_of(text, failure->offset);
+  input_location where = where_base;
+  where.line = base_position.line + p.line - 1;
+  where.column = p.line == 1 ? base_position.column + p.column - 1 : p.column;
+  if (!failure->duplicate_path.empty()) {
+    throw_duplicate(failure->duplicate_path, record_depth, where);
   }
-  return parser.release();
+  throw input_error(where, "malformed JSON: " + failure->error.message());
 }
 
 void append_records(const json::array& records, std::string_view content,
@@ -277,9 +300,10 @@ core::task task_from_json(const json::value& value, input_location where) {
   }
   if (const auto* p = record.if_contains("priority"); p != nullptr && !p->is_null()) {
     const auto priority = as_integer(*p);
-    if (!priority) {
-      throw input_error(where, "priority: expected an integer (0 is highest, 4 lowest), got " +
-                                   json::serialize(*p));
+    if (!priority || *priority < 0 || *priority > 4) {
+      throw input_error(where,
+                        "priority: expected an integer from 0 (highest) to 4 (lowest), got " +
+                            json::serialize(*p));
     }
     t.priority = *priority;
   }
@@ -312,18 +336,27 @@ task_document parse_task_document(std::string_view content, std::string_view ori
   }
   if (content[first] == '[') {
     doc.format = task_file_format::json_array;
-    const auto value = parse_located(content, file_only, {});
+    const auto value = parse_located(content, file_only, {}, 1);
     append_records(value.get_array(), content, 0, doc, origin);
     return doc;
   }
   if (content[first] == '{') {
     // One object with a `tasks` key is the object form; anything else,
     // including a first line that is a whole object, is JSON Lines.
-    boost::system::error_code ec;
-    json::parse_options options;
-    options.max_depth = 64;
-    auto value = json::parse(content, ec, {}, options);
-    if (!ec && value.is_object() && value.get_object().contains("tasks")) {
+    json::value value;
+    if (const auto failure = adapters::parse_json_strict(content, value);
+        failure && !failure->duplicate_path.empty()) {
+      // The document is one object with a duplicate key somewhere: the
+      // object form when it has `tasks`, else JSON Lines.
+      boost::system::error_code ec;
+      json::parse_options options;
+      options.max_depth = 64;
+      const auto lenient = json::parse(content, ec, {}, options);
+      if (!ec && lenient.is_object() && lenient.get_object().contains("tasks")) {
+        (void)parse_located(content, file_only, {}, 2);
+      }
+    }
+    if (value.is_object() && value.get_object().contains("tasks")) {
       doc.format = task_file_format::tasks_object;
       const auto& tasks = value.get_object().at("tasks");
       if (!tasks.is_array()) {
@@ -354,7 +387,7 @@ task_document parse_task_document(std::string_view content, std::string_view ori
       continue;
     }
     input_location where{std::string(origin), line_number, 0, {}};
-    const auto value = parse_located(line, where, {line_number, 1});
+    const auto value = parse_located(line, where, {line_number, 1}, 0);
     core::task t = task_from_json(value, where);
     doc.tasks.push_back(std::move(t));
   }
@@ -362,29 +395,12 @@ task_document parse_task_document(std::string_view content, std::string_view ori
 }
 
 task_document load_task_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw input_error({path.string(), 0, 0, {}}, "cannot read tasks file: it is a directory");
+  std::string error;
+  const auto content = adapters::read_input_file(path, error);
+  if (!content) {
+    throw input_error({path.string(), 0, 0, {}}, "cannot read tasks file: " + error);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw input_error({path.string(), 0, 0, {}},
-                      std::string("cannot read tasks file: ") + std::strerror(errno));
-  }
-  // Reserved to the file's size: a stream buffer would grow by doubling
-  // and then be copied. A pipe has no size and simply grows.
-  std::string content;
-  if (const auto size = std::filesystem::file_size(path, ec); !ec) {
-    content.reserve(static_cast<std::size_t>(size));
-  }
-  std::array<char, 65536> chunk{};
-  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
-    content.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  if (in.bad()) {
-    throw input_error({path.string(), 0, 0, {}}, "cannot read tasks file");
-  }
-  return parse_task_document(content, path.string());
+  return parse_task_document(*content, path.string());
 }
 
 }  // namespace maestro

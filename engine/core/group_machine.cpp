@@ -4,14 +4,17 @@
 #include <unordered_map>
 #include <utility>
 
+#include <maestro/core/config.hpp>
 #include <maestro/core/group_machine.hpp>
 
 namespace maestro::core {
 namespace {
 
 clock_time after(clock_time now, double seconds) {
-  return now +
-         std::chrono::duration_cast<clock_time::duration>(std::chrono::duration<double>(seconds));
+  // Capped: a duration beyond the clock's range (a task's timeout_s of 1e10
+  // set by an embedding host) would wrap into the past and fire at once.
+  return now + std::chrono::duration_cast<clock_time::duration>(
+                   std::chrono::duration<double>(capped_duration(seconds)));
 }
 
 std::string describe_attempt(const attempt_record& a) {

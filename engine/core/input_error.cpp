@@ -1,6 +1,7 @@
 #include <utility>
 
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 
 namespace maestro::core {
 namespace {
@@ -8,7 +9,7 @@ namespace {
 std::string format_message(const input_location& where, const std::string& problem) {
   std::string out;
   if (!where.file.empty()) {
-    out += where.file;
+    out += printable(where.file);
     if (where.line != 0) {
       out += ':' + std::to_string(where.line);
       if (where.column != 0) {
@@ -18,7 +19,7 @@ std::string format_message(const input_location& where, const std::string& probl
     out += ": ";
   }
   if (!where.task_id.empty()) {
-    out += "task " + where.task_id + ": ";
+    out += "task " + printable(where.task_id) + ": ";
   }
   out += problem;
   return out;

@@ -75,7 +75,7 @@ std::string join_cycle(const std::vector<std::size_t>& cycle, Name name) {
     if (!out.empty()) {
       out += " -> ";
     }
-    out += name(cycle[k]);
+    out += printable(name(cycle[k]));
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include <maestro/agent_command.hpp>
 #include <maestro/core/launch_template.hpp>
+#include <maestro/core/names.hpp>
 
 namespace maestro {
 
@@ -41,6 +42,17 @@ agent_command build_agent_command(const core::config& config, const core::task& 
   out.env["MAESTRO_SKILLS"] = core::join(task.applicable_skills, ",");
   out.env["MAESTRO_ATTEMPT"] = std::to_string(attempt);
   out.env["MAESTRO_STATE_DIR"] = place.state_dir.string();
+  return out;
+}
+
+std::string printable_command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += core::printable(arg);
+  }
   return out;
 }
 

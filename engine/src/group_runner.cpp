@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <maestro/agent_command.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/log.hpp>
 #include <maestro/task_file.hpp>
 #include <maestro/test_detection.hpp>
@@ -271,8 +273,9 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
     spec.env.push_back(std::move(entry));
   }
   spec.log_file = store_->record().log_path(task);
-  spec.log_header = "=== maestro-async: attempt " + std::to_string(attempt) + ", agent " + agent +
-                    ", at " + store_->wall_time(now()) + ": " + join(spec.argv, " ");
+  spec.log_header = "=== maestro-async: attempt " + std::to_string(attempt) + ", agent " +
+                    core::printable(agent) + ", at " + store_->wall_time(now()) + ": " +
+                    printable_command_line(spec.argv);
   return spec;
 }
 
@@ -342,12 +345,17 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
                                  std::string_view log, const command_done& done) {
   launch_spec spec;
   spec.argv = argv;
-  spec.env = context_.base_environment;
+  // Inherited entries of the names set here are dropped: each name once.
+  std::copy_if(context_.base_environment.begin(), context_.base_environment.end(),
+               std::back_inserter(spec.env), [](const std::string& entry) {
+                 return !entry.starts_with("MAESTRO_GROUP_ID=") &&
+                        !entry.starts_with("MAESTRO_STATE_DIR=");
+               });
   spec.env.push_back("MAESTRO_GROUP_ID=" + request_.group_id);
   spec.env.push_back("MAESTRO_STATE_DIR=" + context_.state_dir.string());
   spec.log_file = store_->record().dir / "logs" / log;
-  spec.log_header =
-      "=== maestro-async: at " + store_->wall_time(now()) + ": " + join(spec.argv, " ");
+  spec.log_header = "=== maestro-async: at " + store_->wall_time(now()) + ": " +
+                    printable_command_line(spec.argv);
   std::error_code size_ec;
   const auto offset = std::filesystem::exists(spec.log_file)
                           ? std::filesystem::file_size(spec.log_file, size_ec)

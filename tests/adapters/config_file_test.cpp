@@ -1,8 +1,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -299,7 +301,7 @@ BOOST_AUTO_TEST_CASE(unknown_nested_keys_name_the_full_path) {
 }
 
 BOOST_AUTO_TEST_CASE(odd_keys_stay_on_one_line) {
-  BOOST_TEST(error_of(R"({"a\nb": 1})") == R"(maestro.json: unknown key: a\x0ab)");
+  BOOST_TEST(error_of(R"({"a\nb": 1})") == R"(maestro.json: unknown key: a\nb)");
   BOOST_TEST(error_of(R"({"": 1})") == R"(maestro.json: unknown key: "")");
 }
 
@@ -506,6 +508,50 @@ BOOST_AUTO_TEST_CASE(load_config_reports_a_dangling_maestro_json_link) {
   } catch (const config_error& e) {
     BOOST_TEST(std::string(e.what()).starts_with("maestro.json: cannot read config: "));
   }
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_name_the_key_path) {
+  BOOST_TEST(error_of(R"({"retries": 1, "retries": 2})") ==
+             "maestro.json:1:16: duplicate key: retries");
+  BOOST_TEST(error_of("{\"agents\": {\"web\": {\"command\": [\"x\"],\n \"timeout_s\": 1, "
+                      "\"timeout_s\": 2}}}") ==
+             "maestro.json:2:18: duplicate key: agents.web.timeout_s");
+  BOOST_TEST(error_of(R"({"auto_detect": {"a": ["x"]}, "agents": {}, "auto_detect": null})") ==
+             "maestro.json:1:45: duplicate key: auto_detect");
+  BOOST_TEST(error_of(R"({"agents": {"a": {"env": {"K\n": "1", "K\n": "2"}}}})") ==
+             R"(maestro.json:1:39: duplicate key: agents.a.env.K\n)");
+  // The same key in two objects is no duplicate.
+  BOOST_TEST(error_of(R"({"agents": {"a": {"timeout_s": 1}, "b": {"timeout_s": 2}}})").empty());
+}
+
+BOOST_AUTO_TEST_CASE(durations_share_the_engine_cap) {
+  BOOST_TEST(maestro::core::max_duration_s == 1e9);
+  BOOST_TEST(parse_config(R"({"group_timeout_s": 1e9})", "m").group_timeout_s == 1e9);
+  check_rejected(R"({"agents": {"a": {"timeout_s": 1000000001}}})",
+                 {"agents.a.timeout_s", "no greater than 1e9"});
+  BOOST_TEST(maestro::core::capped_duration(1e10) == 1e9);
+  BOOST_TEST(maestro::core::capped_duration(-3) == 0.0);
+  BOOST_TEST(maestro::core::capped_duration(std::numeric_limits<double>::quiet_NaN()) == 1e9);
+  BOOST_TEST(maestro::core::capped_duration(2.5) == 2.5);
+}
+
+BOOST_AUTO_TEST_CASE(devices_and_huge_files_are_refused_before_reading) {
+  const auto error_loading = [](const std::filesystem::path& path) -> std::string {
+    try {
+      static_cast<void>(load_config(path, "."));
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  BOOST_TEST(error_loading("/dev/zero") ==
+             "/dev/zero: cannot read config: it is a character device, not a regular file or a "
+             "FIFO");
+  const temp_dir dir;
+  dir.write("huge.json", "");
+  const auto huge = dir.path / "huge.json";
+  BOOST_TEST_REQUIRE(::truncate(huge.c_str(), (off_t{1} << 30) + 1) == 0);
+  BOOST_TEST(error_loading(huge) == huge.string() + ": cannot read config: larger than 1 GiB");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

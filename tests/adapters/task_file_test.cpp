@@ -1,9 +1,11 @@
 #include <algorithm>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +13,7 @@
 #include <maestro/task_file.hpp>
 
 #include "support/temp_dir.hpp"
+#include "task_file/json_position.hpp"
 
 using namespace maestro;
 
@@ -137,7 +140,8 @@ BOOST_AUTO_TEST_CASE(bad_records) {
   BOOST_TEST(error_of("[1]", "t.json") == "t.json:1: expected a task object, got a number");
   BOOST_TEST(error_of("{\"id\":7}", "t").find("t:1: id: expected a non-empty string") == 0U);
   BOOST_TEST(error_of("{\"id\":\"a\",\"priority\":\"high\"}", "t") ==
-             "t:1: task a: priority: expected an integer (0 is highest, 4 lowest), got \"high\"");
+             "t:1: task a: priority: expected an integer from 0 (highest) to 4 (lowest), got "
+             "\"high\"");
   BOOST_TEST(error_of("{\"id\":\"a\",\"priority\":1.5}", "t").find("task a: priority") !=
              std::string::npos);
   BOOST_TEST(error_of("{\"id\":\"a\",\"title\":3}", "t") ==
@@ -220,6 +224,135 @@ BOOST_AUTO_TEST_CASE(a_pipe_is_read_whole) {
   writer.join();
   BOOST_TEST(doc.tasks.size() == 3000U);
   BOOST_TEST(doc.tasks.back().id == "t2999");
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_are_errors_in_every_form) {
+  // JSON Lines: the line, the column after the key, and the task id.
+  BOOST_TEST(error_of("{\"id\":\"a\"}\n{\"id\":\"b\",\"status\":\"open\",\"status\":\"closed\"}\n",
+                      "t.jsonl") == "t.jsonl:2:27: task b: duplicate key \"status\"");
+  // The array form, with the key nested below the record.
+  BOOST_TEST(error_of("[\n{\"id\":\"a\",\"metadata\":{\"timeout_s\":1,\"timeout_s\":2}}\n]",
+                      "t.json") == "t.json:2:37: task a: duplicate key \"timeout_s\" in metadata");
+  // The object form, and a duplicate before the id is known.
+  BOOST_TEST(error_of("{\"tasks\": [{\"title\":\"x\",\"title\":\"y\",\"id\":\"a\"}]}", "t.json") ==
+             "t.json:1:25: duplicate key \"title\"");
+  // A duplicate `tasks` key itself.
+  BOOST_TEST(error_of("{\"tasks\": [], \"tasks\": [{\"id\":\"a\"}]}", "t.json") ==
+             "t.json:1:15: duplicate key \"tasks\"");
+  // Inside a dependency record.
+  BOOST_TEST(
+      error_of(
+          R"({"id":"a","dependencies":[{"depends_on_id":"b","type":"blocks","type":"related"}]})",
+          "t") == "t:1:64: task a: duplicate key \"type\" in dependencies[0]");
+  // In metadata given as a JSON string.
+  BOOST_TEST(error_of(R"({"id":"a","metadata":"{\"x\":{\"k\":1,\"k\":2}}"})", "t") ==
+             "t:1: task a: metadata: duplicate key \"k\" in x");
+  // The same key in different objects is fine, and so are many keys.
+  std::string wide = R"({"id":"w","metadata":{)";
+  for (int i = 0; i < 100; ++i) {
+    wide += (i == 0 ? "\"k" : ",\"k") + std::to_string(i) + "\":1";
+  }
+  const auto doc = parse_task_document(wide + "}}\n{\"id\":\"v\",\"metadata\":{\"k1\":2}}", "t");
+  BOOST_TEST(doc.tasks.size() == 2U);
+  BOOST_TEST(error_of(wide + ",\"k77\":2}}", "t").find("t:1:") == 0U);
+  BOOST_TEST(
+      error_of(wide + ",\"k77\":2}}", "t").ends_with("task w: duplicate key \"k77\" in metadata"));
+}
+
+BOOST_AUTO_TEST_CASE(priority_must_be_zero_to_four) {
+  for (const auto* bad : {"5", "-1", "\"7\"", "100"}) {
+    BOOST_TEST(error_of(std::string("{\"id\":\"a\",\"priority\":") + bad + "}", "t") ==
+                   std::string("t:1: task a: priority: expected an integer from 0 (highest) to 4 "
+                               "(lowest), got ") +
+                       bad,
+               bad);
+  }
+  const auto doc = parse_task_document(
+      "{\"id\":\"a\",\"priority\":0}\n{\"id\":\"b\",\"priority\":\"4\"}\n{\"id\":\"c\","
+      "\"priority\":4.0}",
+      "t");
+  BOOST_TEST(doc.tasks[0].priority == 0);
+  BOOST_TEST(doc.tasks[1].priority == 4);
+  BOOST_TEST(doc.tasks[2].priority == 4);
+}
+
+BOOST_AUTO_TEST_CASE(timeouts_are_bounded_like_the_configuration) {
+  for (const auto* bad : {"1e10", "1000000001", "\"1e10\"", "-1", "0", "\"inf\"", "\"nan\""}) {
+    const auto message =
+        error_of(std::string(R"({"id":"a","metadata":{"timeout_s":)") + bad + "}}", "t");
+    BOOST_TEST(message.starts_with("t:1: task a: metadata.timeout_s: expected a number of seconds"),
+               bad << ": " << message);
+  }
+  // A number too large for a double is refused too, whoever refuses it.
+  BOOST_TEST(error_of(R"({"id":"a","metadata":{"timeout_s":1e400}})", "t").starts_with("t:1"));
+  const auto doc = parse_task_document(R"({"id":"a","metadata":{"timeout_s":1e9}})", "t");
+  BOOST_TEST(doc.tasks[0].timeout_s.value() == 1e9);
+}
+
+BOOST_AUTO_TEST_CASE(control_characters_in_ids_are_escaped) {
+  const auto message = error_of(
+      "{\"id\":\"x\\u001b[31m\\ny\",\"priority\":9}\n{\"id\":\"x\\u001b[31m\\ny\"}", "t.jsonl");
+  BOOST_TEST(message ==
+                 "t.jsonl:1: task x\\x1B[31m\\ny: priority: expected an integer from 0 "
+                 "(highest) to 4 (lowest), got 9",
+             message);
+  BOOST_TEST(message.find('\x1b') == std::string::npos);
+  BOOST_TEST(message.find('\n') == std::string::npos);
+  // A duplicate key in a record whose id has control characters.
+  const auto duplicate = error_of("{\"id\":\"\\u001b]0;x\\u0007\",\"a\":1,\"a\":2}", "t.jsonl");
+  BOOST_TEST(duplicate == "t.jsonl:1:32: task \\x1B]0;x\\x07: duplicate key \"a\"", duplicate);
+  // The key itself.
+  const auto key = error_of("{\"id\":\"k\",\"a\\r\\n\":1,\"a\\r\\n\":2}", "t.jsonl");
+  BOOST_TEST(key == "t.jsonl:1:21: task k: duplicate key \"a\\r\\n\"", key);
+}
+
+BOOST_AUTO_TEST_CASE(devices_and_huge_files_are_refused_before_reading) {
+  const auto error_loading = [](const std::filesystem::path& path) -> std::string {
+    try {
+      (void)load_task_file(path);
+    } catch (const core::input_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  // /dev/zero never ends: reading it would exhaust memory.
+  BOOST_TEST(error_loading("/dev/zero") ==
+             "/dev/zero: cannot read tasks file: it is a character device, not a regular file or "
+             "a FIFO");
+  const test::temp_dir dir;
+  BOOST_TEST(error_loading(dir.path()) ==
+             dir.path().string() + ": cannot read tasks file: it is a directory");
+  // A sparse file of 1 GiB + 1 byte uses no disk.
+  const auto huge = dir.path() / "huge.jsonl";
+  BOOST_TEST_REQUIRE(::truncate(dir.write("huge.jsonl", "").c_str(), (off_t{1} << 30) + 1) == 0);
+  BOOST_TEST(error_loading(huge) == huge.string() + ": cannot read tasks file: larger than 1 GiB");
+}
+
+BOOST_AUTO_TEST_CASE(a_pipe_is_read_up_to_the_bound) {
+  // The bound, made small: a FIFO has no size to check first, so the reader
+  // stops once it has read more than the bound.
+  test::temp_dir dir;
+  const auto fifo = dir.path() / "tasks.fifo";
+  BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // One write of at most PIPE_BUF bytes is atomic: the writer is done before
+  // the reader stops, so it cannot get SIGPIPE.
+  const std::string content(3000, ' ');
+  std::thread writer([&] {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      static_cast<void>(::write(fd, content.data(), content.size()));
+      ::close(fd);
+    }
+  });
+  std::string error;
+  const auto text = adapters::read_input_file(fifo, error, 1000);
+  writer.join();
+  BOOST_TEST(!text.has_value());
+  BOOST_TEST(error == "larger than 1000 bytes");
+  // Within the bound, the same reader takes it all.
+  const auto small = dir.write("small.json", std::string(1000, ' '));
+  BOOST_TEST(adapters::read_input_file(small, error, 1000).value().size() == 1000U);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

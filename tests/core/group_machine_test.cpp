@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -262,6 +264,29 @@ BOOST_AUTO_TEST_CASE(metadata_timeout_overrides_agent_timeout) {
   t.timeout_s = 3;
   script s2({t}, st);
   BOOST_TEST(s2.machine().attempt_timeout(0, "quick") == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(huge_timeouts_set_timers_far_in_the_future) {
+  // 1e10 s is beyond std::chrono::nanoseconds: unchecked, the deadline
+  // wrapped into the past and the attempt timed out at once. Capped at
+  // max_duration_s (1e9 s, about 31 years) instead.
+  constexpr auto thirty_years = std::chrono::hours(24 * 365 * 30);
+  for (const double huge : {1e10, 1e300, std::numeric_limits<double>::infinity()}) {
+    auto st = settings();
+    st.group_timeout_s = huge;
+    auto t = make("t");
+    t.timeout_s = huge;
+    script s({t}, st);
+    s.advance(std::chrono::hours(24 * 365));  // a clock well past its epoch
+    s.start();
+    const auto attempt = s.timer(timer_kind::attempt_timeout);
+    BOOST_TEST_REQUIRE(attempt.has_value());
+    BOOST_TEST((attempt->deadline - s.now() > thirty_years), huge);
+    BOOST_TEST((attempt->deadline - s.now() == std::chrono::seconds(1'000'000'000)), huge);
+    const auto group = s.timer(timer_kind::group_timeout);
+    BOOST_TEST_REQUIRE(group.has_value());
+    BOOST_TEST((group->deadline - s.now() > thirty_years), huge);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(launch_failure_is_a_failed_attempt) {

@@ -163,6 +163,35 @@ BOOST_AUTO_TEST_CASE(stage_cycle_is_named) {
   BOOST_TEST(message.find("cycle between stages: api -> ui -> api") != std::string::npos, message);
 }
 
+BOOST_AUTO_TEST_CASE(ids_in_messages_are_escaped) {
+  const std::string evil = "x\x1b[31m\ny";
+  const auto from = [](std::string origin) {
+    plan_options options;
+    options.origin = std::move(origin);
+    return options;
+  };
+  const auto no_controls = [](const std::string& m) {
+    return m.find('\x1b') == std::string::npos && m.find('\n') == std::string::npos;
+  };
+  // A task cycle.
+  auto message = error_of({make(evil, "t", {{"b", "blocks"}}), make("b", "u", {{evil, "blocks"}})},
+                          from("t.jsonl"));
+  BOOST_TEST(
+      message.find("dependency cycle: x\\x1B[31m\\ny -> b -> x\\x1B[31m\\ny") != std::string::npos,
+      message);
+  BOOST_TEST(no_controls(message), message);
+  // A cycle between stages through a sequential stage named after the id.
+  message = error_of({make("a1", "[P:Group-api] a", {{evil, "blocks"}}),
+                      make(evil, "plain", {{"a2", "blocks"}}), make("a2", "[P:Group-api] d")});
+  BOOST_TEST(message.find("cycle between stages: api -> _sequential.x\\x1B[31m\\ny -> api") !=
+                 std::string::npos,
+             message);
+  BOOST_TEST(no_controls(message), message);
+  // The id of the location (a duplicate id) and the file name.
+  message = error_of({make(evil, "t"), make(evil, "u")}, from("t\r.jsonl"));
+  BOOST_TEST(message == "t\\r.jsonl: task x\\x1B[31m\\ny: duplicate id", message);
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_and_missing_ids) {
   auto first = make("a", "x");
   first.line = 3;

@@ -1,5 +1,7 @@
 // The real maestro-async binary running real children (fake_agent).
 
+#include <fstream>
+#include <map>
 #include <signal.h>
 #include <string>
 #include <thread>
@@ -395,6 +397,45 @@ BOOST_AUTO_TEST_CASE(agent_without_command_is_refused_before_launching) {
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("agent ghost (task b) resolves to no command") != std::string::npos, r.err);
   BOOST_TEST(!std::filesystem::exists(dir.path() / "runs"));
+}
+
+BOOST_AUTO_TEST_CASE(refresh_and_test_children_get_each_maestro_name_once) {
+  // The engine itself runs with MAESTRO_GROUP_ID and MAESTRO_STATE_DIR set
+  // (say, started by an agent of another run): the children get ours, once.
+  // `env` prints its environment as it is, duplicates included, to the log.
+  config(R"("agent_defaults": {"command": ["true"]}, "refresh": {"command": ["env"]},
+            "test": {"command": ["env"]})");
+  tasks(task_list(1, "g"));
+  const auto r = maestro::test::run_process(
+      {"/usr/bin/env", "MAESTRO_GROUP_ID=outer", "MAESTRO_STATE_DIR=/outer", MAESTRO_ASYNC_BIN,
+       "execute", "--group-id", "g", "--tasks-file", "tasks.json", "--no-progress"},
+      dir.path());
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  for (const auto* log : {"_refresh.log", "_tests.log"}) {
+    std::map<std::string, int> count;
+    std::ifstream in(group_path("g") / "logs" / log);
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("MAESTRO_")) {
+        ++count[line.substr(0, line.find('='))];
+        BOOST_TEST(line.find("outer") == std::string::npos, log << ": " << line);
+      }
+    }
+    BOOST_TEST(count["MAESTRO_GROUP_ID"] == 1, log);
+    BOOST_TEST(count["MAESTRO_STATE_DIR"] == 1, log);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(log_headers_escape_the_command_line) {
+  // A title with a newline, given to the agent through {title}, cannot
+  // write a header line of its own into the log.
+  config(R"("agent_defaults": {"command": ["true", "{title}"]})");
+  tasks(R"([{"id":"t","title":"[P:Group-g] x\n=== maestro-async: forged\u001b[2J"}])");
+  const auto r = run({"execute", "--group-id", "g"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  const auto log = maestro::test::read_file(group_path("g") / "logs" / "t.log");
+  BOOST_TEST(log.find("\n=== maestro-async: forged") == std::string::npos, log);
+  BOOST_TEST(log.find('\x1b') == std::string::npos, log);
+  BOOST_TEST(log.find("x\\n=== maestro-async: forged\\x1B[2J") != std::string::npos, log);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -39,4 +39,9 @@ struct launch_place {
                                                 std::string_view agent, std::uint32_t attempt,
                                                 const launch_place& place);
 
+/// `argv` as a log header shows it: each element escaped with
+/// `core::printable` (a title with a newline cannot forge a header line),
+/// joined with spaces.
+[[nodiscard]] std::string printable_command_line(const std::vector<std::string>& argv);
+
 }  // namespace maestro

@@ -15,6 +15,8 @@ namespace maestro {
 /// - malformed JSON: `ORIGIN:LINE:COLUMN: malformed JSON: ...`, where the
 ///   parser stopped (1-based; columns count characters);
 /// - an unknown key at any level: `ORIGIN: unknown key: agents.web.comand`;
+/// - a key twice in one object:
+///   `ORIGIN:LINE:COLUMN: duplicate key: agents.web.timeout_s`;
 /// - a value of the wrong type or out of range, naming the key with its full
 ///   path: `ORIGIN: agents.web.timeout_s: expected a number >= 0, got -1`;
 /// - an agent that resolves to no command (its own `command` absent and
@@ -29,7 +31,8 @@ namespace maestro {
 /// `maestro.json` in `working_dir` when that exists, else the defaults.
 /// Messages name the explicit path as given, or `maestro.json`. Throws
 /// `core::config_error` as `parse_config` does, and
-/// `PATH: cannot read config: REASON` when the file cannot be read.
+/// `PATH: cannot read config: REASON` when the file cannot be read, is
+/// neither a regular file nor a FIFO, or holds more than 1 GiB.
 /// Synchronous: it reads one file, with a close-on-exec descriptor.
 [[nodiscard]] core::config load_config(const std::optional<std::filesystem::path>& explicit_path,
                                        const std::filesystem::path& working_dir);

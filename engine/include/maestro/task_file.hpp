@@ -29,14 +29,19 @@ struct task_document {
 /// Parses a task document. `origin` names it in error messages. Accepts
 /// both beads export formats as they are (SQLite-era, and Dolt-era lines
 /// with `"_type"`). Throws `core::input_error` naming the file, the line
-/// (and column for JSON syntax errors) and the task id for malformed JSON, a
-/// record that is not an object, a missing or non-string id, a field of the
-/// wrong type, and a non-numeric priority. Blank lines in JSON Lines are
-/// ignored.
+/// (and column for JSON syntax errors and duplicate keys) and the task id for
+/// malformed JSON, a key twice in one object (any object, metadata given as
+/// a JSON string included), a record that is not an object, a missing or
+/// non-string id, a field of the wrong type, a priority that is not an
+/// integer from 0 to 4, and a `metadata.timeout_s` that is not a number of
+/// seconds in (0, core::max_duration_s]. Ids and keys in messages are
+/// escaped with `core::printable`. Blank lines in JSON Lines are ignored.
 [[nodiscard]] task_document parse_task_document(std::string_view content, std::string_view origin);
 
 /// Reads and parses a task file. Throws `core::input_error` when the file
-/// cannot be read, and as `parse_task_document` does.
+/// cannot be read, is neither a regular file nor a FIFO (a directory, a
+/// device: refused before it is opened), or holds more than 1 GiB, and as
+/// `parse_task_document` does.
 [[nodiscard]] task_document load_task_file(const std::filesystem::path& path);
 
 /// Reads one task record, as found in a task file or printed by

@@ -8,6 +8,21 @@
 
 namespace maestro::core {
 
+/// The longest duration accepted anywhere, in seconds (1e9, about 31
+/// years): every `*_s` key of the configuration and `metadata.timeout_s`.
+/// The readers reject larger values; anything larger would overflow
+/// `std::chrono::nanoseconds` (about 292 years) once added to a clock.
+inline constexpr double max_duration_s = 1e9;
+
+/// `seconds` made safe to turn into a clock duration: clamped to
+/// [0, max_duration_s], with NaN taken as the cap (never as "at once").
+[[nodiscard]] constexpr double capped_duration(double seconds) noexcept {
+  if (!(seconds <= max_duration_s)) {  // NaN, or too long
+    return max_duration_s;
+  }
+  return seconds < 0 ? 0 : seconds;
+}
+
 /// An ordered table of agent name to keywords. Order matters: a tie in the
 /// keyword score goes to the agent listed first.
 using keyword_table = std::vector<std::pair<std::string, std::vector<std::string>>>;
