@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
+#include <map>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,6 +48,44 @@ std::string no_command_message(const std::string& agent, const std::string& task
   message += agent;
   message += ".command or agent_defaults.command";
   return message;
+}
+
+// The command's argv[0] as configured, or empty.
+std::string command_name(const core::config& config, const std::string& agent) {
+  const auto found = config.agents.find(agent);
+  const auto& command = found != config.agents.end() && found->second.command
+                            ? *found->second.command
+                            : config.agent_defaults.command;
+  return command.empty() ? std::string{} : command.front();
+}
+
+// Can `name` be executed: a path (relative to `workdir`) to an executable
+// file, or a name found on PATH?
+bool resolves(const std::string& name, const std::filesystem::path& workdir) {
+  const auto executable = [](const std::filesystem::path& p) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.empty()) {
+    return false;
+  }
+  if (name.find('/') != std::string::npos) {
+    const std::filesystem::path p(name);
+    return executable(p.is_absolute() ? p : workdir / p);
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const auto colon = dirs.find(':');
+    const auto dir = dirs.substr(0, colon);
+    if (executable(std::filesystem::path(dir.empty() ? "." : dir) / name)) {
+      return true;
+    }
+    if (colon == std::string_view::npos) {
+      return false;
+    }
+    dirs.remove_prefix(colon + 1);
+  }
 }
 
 // How many agents the descriptor limit lets run at once. Each running
@@ -165,6 +205,41 @@ void coordinator::stop(core::stop_mode mode, std::string reason) {
   });
 }
 
+void coordinator::preflight(const std::vector<const core::stage*>& stages) const {
+  std::map<std::string, bool, std::less<>> resolved;  // per agent
+  for (const auto* stage : stages) {
+    for (const auto planned : stage->tasks) {
+      const auto& p = plan_.tasks[planned];
+      const auto& t = tasks_[p.index];
+      std::vector<std::string> chain{p.agent.agent};
+      chain.insert(chain.end(), t.fallback_agents.begin(), t.fallback_agents.end());
+      bool any = false;
+      for (const auto& agent : chain) {
+        auto it = resolved.find(agent);
+        if (it == resolved.end()) {
+          it = resolved.emplace(agent, resolves(command_name(config_, agent), options_.workdir))
+                   .first;
+        }
+        any = any || it->second;
+      }
+      if (any) {
+        continue;
+      }
+      std::string tried;
+      for (const auto& agent : chain) {
+        const auto name = command_name(config_, agent);
+        tried += (tried.empty() ? "" : ", ") + agent + " (" +
+                 (name.empty() ? std::string("no command") : "`" + name + "` not found") + ")";
+      }
+      throw core::config_error("task " + core::printable(t.id) +
+                               ": no agent of its chain can be started: " + core::printable(tried) +
+                               "; set agents." + core::printable(chain.front()) +
+                               ".command (or agent_defaults.command) in maestro.json to a "
+                               "command that exists");
+    }
+  }
+}
+
 asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
                                                        completed_group policy) {
   run_outcome outcome;
@@ -179,8 +254,9 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
     stages.push_back(s);
   }
   if (stages.empty()) {
-    throw refused("unknown group: " + group_id);
+    throw refused("unknown group: " + core::printable(group_id));
   }
+  preflight(stages);
   std::size_t already = 0;
   for (const auto* s : stages) {
     if (stopped_) {
@@ -219,6 +295,11 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
 }
 
 asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
+  std::vector<const core::stage*> all;
+  for (const auto& s : plan_.stages) {
+    all.push_back(&s);
+  }
+  preflight(all);
   run_outcome outcome;
   std::unordered_map<std::string, core::group_status> finished;
   bool halted = false;
@@ -315,8 +396,9 @@ asio::awaitable<void> coordinator::end_leftovers(
 asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
   const auto* stage = plan_.find_stage(group_id);
   if (stage == nullptr) {
-    throw refused("unknown group: " + group_id);
+    throw refused("unknown group: " + core::printable(group_id));
   }
+  preflight({stage});
   const auto metadata = recorded_state(group_dir(state_dir_, group_id), group_id);
   if (!metadata) {
     throw refused("group " + group_id + " has no state to resume; use execute");

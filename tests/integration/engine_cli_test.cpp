@@ -169,16 +169,37 @@ BOOST_AUTO_TEST_CASE(one_failure_leaves_the_others_running) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_agent_binary_is_a_failed_attempt) {
-  config(R"("agent_defaults": {"command": ["./no-such-agent", "{id}"]})");
-  tasks(task_list(1, "g"));
+  // The preflight passes (the fallback resolves); the first agent's binary
+  // is missing: its attempt fails, the fallback takes over.
+  config(R"("agents": {"ghost": {"command": ["./no-such-agent", "{id}"]},
+                       "ok": {"command": ["true"]}}, "default_agent": "ghost")");
+  tasks(R"([{"id":"t0","title":"[P:Group-g] t0","metadata":{"fallback_agents":"ok"}}])");
   const auto r = run({"execute", "--group-id", "g"});
-  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.exit_code == 0, r.err);
   const auto t = result("g", "t0");
-  BOOST_TEST(t.at("status") == "failed");
-  const std::string error(t.at("error").as_string());
+  BOOST_TEST(t.at("status") == "completed");
+  BOOST_TEST(agent_history(t) == (std::vector<std::string>{"ghost", "ok"}));
+  const auto log = maestro::test::read_file(group_path("g") / "logs" / "t0.log");
   BOOST_TEST(
-      error.find("cannot start ./no-such-agent: No such file or directory") != std::string::npos,
-      error);
+      log.find("cannot start ./no-such-agent: No such file or directory") != std::string::npos,
+      log);
+}
+
+BOOST_AUTO_TEST_CASE(no_agent_that_can_start_is_refused_before_anything_launches) {
+  // The default configuration's agent is not installed: one clear error,
+  // not every task failing one by one.
+  config(R"("agents": {"ghost": {"command": ["no-such-agent-on-path"]},
+                       "ok": {"command": ["true"]}}, "default_agent": "ok")");
+  tasks(R"([{"id":"a","title":"[P:Group-g] a"},
+            {"id":"b","title":"[P:Group-g] b","metadata":{"subagent_type":"ghost"}}])");
+  const auto r = run({"execute", "--group-id", "g"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("task b: no agent of its chain can be started: ghost "
+                        "(`no-such-agent-on-path` not found); set agents.ghost.command") !=
+                 std::string::npos,
+             r.err);
+  BOOST_TEST(!std::filesystem::exists(group_path("g")));
+  BOOST_TEST(run({"run"}).exit_code == 2);
 }
 
 BOOST_AUTO_TEST_CASE(children_get_no_descriptor_of_the_engine) {
@@ -395,7 +416,9 @@ BOOST_AUTO_TEST_CASE(agent_without_command_is_refused_before_launching) {
             {"id":"b","title":"[P:Group-g] b","metadata":{"subagent_type":"ghost"}}])");
   const auto r = run({"execute", "--group-id", "g"});
   BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(r.err.find("agent ghost (task b) resolves to no command") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("task b: no agent of its chain can be started: ghost (no command)") !=
+                 std::string::npos,
+             r.err);
   BOOST_TEST(!std::filesystem::exists(dir.path() / "runs"));
 }
 

@@ -164,6 +164,10 @@ class coordinator {
     std::size_t new_tasks = 0;  ///< tasks of the stage the state does not know
   };
   [[nodiscard]] recorded_stage_state recorded_stage(const core::stage& stage) const;
+  /// Before anything launches (SPEC section 4): every task of `stages` has
+  /// an agent in its chain whose command resolves. Throws
+  /// `core::config_error` naming the task, the commands and the key to set.
+  void preflight(const std::vector<const core::stage*>& stages) const;
   /// How a stage starts: from nothing, or from its recorded state.
   enum class stage_start { fresh, resume };
   boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, stage_start start);
