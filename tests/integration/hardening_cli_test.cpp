@@ -3,8 +3,11 @@
 // exhausted descriptors, and signals that land as a run ends.
 
 #include <fcntl.h>
+#include <map>
+#include <random>
 #include <set>
 #include <signal.h>
+#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <thread>
@@ -284,6 +287,73 @@ BOOST_AUTO_TEST_CASE(a_fifo_put_in_place_of_the_tasks_file_does_not_block_the_lo
   const auto r = engine.wait();
   BOOST_TEST(r.exit_code == 1, r.err);
   BOOST_TEST(metadata("g").at("errors").at(0).as_string().starts_with("group timed out"));
+}
+
+BOOST_AUTO_TEST_CASE(a_sigkill_loses_nothing_the_engine_observed) {
+  // SPEC section 6: after a SIGKILL, resume runs again only tasks whose
+  // agent was still running at the kill or had ended less than 50 ms before
+  // it. The agents keep a ledger of their own start and end (monotonic ns);
+  // the engine is killed at varied moments.
+#ifdef MAESTRO_TEST_SANITIZED
+  constexpr long long bound_ns = 250'000'000;  // ASan and TSan slow the engine several times
+#else
+  constexpr long long bound_ns = 50'000'000;
+#endif
+  config("\"kill_grace_s\": 0.2, \"agent_defaults\": {\"command\": " +
+         agent({"stamp", "ledger", "sleep", "20"}) + "}");
+  std::string list = "[";
+  for (int i = 0; i < 150; ++i) {
+    list += (i == 0 ? "" : ",") + std::string(R"({"id":"t)") + std::to_string(i) +
+            R"(","title":"[P:Group-g] t"})";
+  }
+  tasks(list + "]");
+  std::mt19937 rng(7);
+  int rerun_total = 0;
+  for (int trial = 0; trial < 5; ++trial) {
+    fs::remove_all(dir.path() / "state");
+    fs::remove(dir.path() / "ledger");
+    auto engine = start({"execute", "--group-id", "g", "-j", "8"});
+    BOOST_TEST_REQUIRE(eventually([&] { return lines("ledger").size() > 10U; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
+    const auto killed_at = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    engine.signal(SIGKILL);
+    (void)engine.wait();
+    const auto first = lines("ledger");
+    std::map<std::string, long long> ended;
+    for (const auto& line : first) {
+      std::istringstream in(line);
+      std::string id;
+      std::string what;
+      long long ns = 0;
+      in >> id >> what >> ns;
+      if (what == "end") {
+        ended[id] = ns;
+      }
+    }
+    const auto r = run({"resume", "--group-id", "g"});
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    const auto all = lines("ledger");
+    for (std::size_t k = first.size(); k < all.size(); ++k) {
+      std::istringstream in(all[k]);
+      std::string id;
+      std::string what;
+      in >> id >> what;
+      if (what != "start") {
+        continue;
+      }
+      if (const auto it = ended.find(id); it != ended.end()) {
+        ++rerun_total;
+        BOOST_TEST(killed_at - it->second < bound_ns,
+                   "trial " << trial << ": " << id << " ended "
+                            << (killed_at - it->second) / 1'000'000
+                            << " ms before the kill and was run again");
+      }
+    }
+    BOOST_TEST(metadata("g").at("status") == "completed");
+  }
+  BOOST_TEST_MESSAGE("tasks run again after their end was seen: " << rerun_total);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
