@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string_view>
 
 #include <maestro/config_file.hpp>
@@ -16,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static_cast<void>(maestro::parse_config(text, origin));
   } catch (const maestro::core::config_error& e) {
     maestro::fuzz::check_message(e.what(), origin);
+  } catch (const std::exception& e) {
+    maestro::fuzz::undocumented_exception(e);
   }
-  // Any other exception escapes: libFuzzer reports it as a crash.
   return 0;
 }

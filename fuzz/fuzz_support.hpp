@@ -1,6 +1,7 @@
 #pragma once
 
-// Shared by the fuzz targets: what counts as a finding besides a crash.
+// Shared by the fuzz targets: findings besides crashes, UB, leaks, hangs and
+// running out of memory, which the sanitizers and libFuzzer catch.
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 #include <string_view>
 #include <typeinfo>
 
+#include <maestro/core/names.hpp>
+
 namespace maestro::fuzz {
 
 /// The demangled name of `e`'s dynamic type.
@@ -23,34 +26,36 @@ inline std::string type_name(const std::exception& e) {
   return status == 0 && name ? std::string(name.get()) : std::string(typeid(e).name());
 }
 
-/// A reader's error message must be one non-empty line that starts with
-/// the origin it was given: anything else aborts, which libFuzzer reports
-/// as a crash with the input that caused it.
-inline void check_message(std::string_view what, std::string_view origin) {
-  if (what.empty() || what.find('\n') != std::string_view::npos ||
-      what.find('\r') != std::string_view::npos || what.substr(0, origin.size()) != origin) {
-    std::fprintf(stderr, "fuzz: bad error message (not one line starting with '%.*s'): %.*s\n",
-                 static_cast<int>(origin.size()), origin.data(), static_cast<int>(what.size()),
-                 what.data());
+/// A reader broke its documented contract without crashing. Aborts, which
+/// libFuzzer reports as a crash with the input; with MAESTRO_FUZZ_STRICT=0
+/// in the environment it prints the first case of each `kind` as
+/// `fuzz: contract: KIND: DETAIL` and goes on instead.
+inline void contract_violation(const std::string& kind, std::string_view detail) {
+  static std::mutex mutex;
+  static std::set<std::string> seen;
+  const char* strict = std::getenv("MAESTRO_FUZZ_STRICT");
+  const bool lenient = strict != nullptr && std::string_view(strict) == "0";
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (seen.insert(kind).second || !lenient) {
+    std::fprintf(stderr, "fuzz: contract: %s: %s\n", kind.c_str(), core::printable(detail).c_str());
+  }
+  if (!lenient) {
     std::abort();
   }
 }
 
-/// An exception the reader does not document. Printed once per type (with
-/// its first message); with MAESTRO_FUZZ_STRICT=1 in the environment it
-/// aborts instead, so that it becomes a finding.
+/// A reader's error message must be one non-empty line that starts with
+/// the origin it was given.
+inline void check_message(std::string_view what, std::string_view origin) {
+  if (what.empty() || what.find('\n') != std::string_view::npos ||
+      what.find('\r') != std::string_view::npos || what.substr(0, origin.size()) != origin) {
+    contract_violation("error message is not one line starting with " + std::string(origin), what);
+  }
+}
+
+/// An exception of a type the reader does not document.
 inline void undocumented_exception(const std::exception& e) {
-  static std::mutex mutex;
-  static std::set<std::string> seen;
-  const auto type = type_name(e);
-  const char* strict = std::getenv("MAESTRO_FUZZ_STRICT");
-  const std::lock_guard<std::mutex> lock(mutex);
-  if (seen.insert(type).second || (strict != nullptr && std::string_view(strict) == "1")) {
-    std::fprintf(stderr, "fuzz: undocumented exception %s: %s\n", type.c_str(), e.what());
-  }
-  if (strict != nullptr && std::string_view(strict) == "1") {
-    std::abort();
-  }
+  contract_violation("undocumented exception " + type_name(e), e.what());
 }
 
 }  // namespace maestro::fuzz

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string_view>
 
 #include <maestro/core/input_error.hpp>
@@ -26,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static_cast<void>(plan.blocked_count());
   } catch (const maestro::core::input_error& e) {
     maestro::fuzz::check_message(e.what(), origin);
+  } catch (const std::exception& e) {
+    maestro::fuzz::undocumented_exception(e);
   }
-  // Any other exception escapes: libFuzzer reports it as a crash.
   return 0;
 }

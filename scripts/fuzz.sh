@@ -5,15 +5,17 @@
 # (default 60) on a copy of its seed corpus, fuzz/corpus/TARGET: the
 # repository's corpus is never written. Prints one summary line per target.
 # Exits 1 when a target finds a crash, undefined behaviour, a leak, a hang
-# (5 s per input) or more than 2 GB of memory, and prints the reproducer.
-# A target named with --lenient has its findings reported but does not fail
-# the run. Targets: task_file, config, state.
+# (5 s per input), more than 2 GB of memory, or a broken contract (an error
+# message that is not one line, an undocumented exception type), and prints
+# the reproducer. For a target named with --lenient, broken contracts are
+# reported and fuzzing goes on; the rest still fails the run.
+# Targets: task_file, config, state. See docs/fuzzing.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 targets=(task_file config state)
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "$0"; }
 lenient=" "
 while [ $# -gt 0 ]; do
   case $1 in
@@ -55,30 +57,33 @@ for t in "${targets[@]}"; do
   cp -R "$root/fuzz/corpus/$t" "$work/$t"
   mkdir -p "$out/$t"
   log="$out/$t.log"
+  strict=1
+  [[ $lenient == *" $t "* ]] && strict=0
   status=0
-  "$build/fuzz/fuzz_$t" "$work/$t" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
-    -dict="$root/fuzz/$t.dict" -artifact_prefix="$out/$t/" -print_final_stats=1 >"$log" 2>&1 ||
-    status=$?
+  MAESTRO_FUZZ_STRICT=$strict "$build/fuzz/fuzz_$t" "$work/$t" -max_total_time="$seconds" \
+    -timeout=5 -rss_limit_mb=2048 -dict="$root/fuzz/$t.dict" -artifact_prefix="$out/$t/" \
+    -print_final_stats=1 >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*' "$log" | tail -1 || true)
   summary="fuzz: $t: ${runs:-?} runs, ${cov:-cov: ?}, ${speed:-?} exec/s"
+  contracts=$(grep '^fuzz: contract: ' "$log" | sort -u | sed 's/^fuzz: contract: /  contract: /' || true)
   if [ "$status" -eq 0 ]; then
-    echo "$summary: no finding"
-  else
-    reproducer=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
-    kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z -]+|runtime error: .*|deadly signal|uncaught exception.*|fuzz: bad error message' "$log" || true)
-    if [[ $lenient == *" $t "* ]]; then
-      echo "$summary: FINDING (reported, not failing: --lenient $t): ${kind:-exit $status}"
+    if [ -n "$contracts" ]; then
+      echo "$summary: broken contracts (reported, not failing: --lenient $t):"
+      echo "$contracts"
     else
-      echo "$summary: FINDING: ${kind:-exit $status}"
-      failed=1
+      echo "$summary: no finding"
     fi
-    echo "  reproducer: ${reproducer:-none written}; log: $log"
-    { grep -E '^ +#[0-9]+ 0x' "$log" || true; } |
-      grep -v -E 'libclang_rt|__sanitizer|compiler-rt|in fuzzer::|in __asan|in __ubsan|libc\.so|abort' |
-      head -6 | sed 's/^ */  /' || true
+    continue
   fi
-  grep '^fuzz: undocumented exception' "$log" | sort -u | sed 's/^fuzz: /  /' || true
+  failed=1
+  reproducer=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+  kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z -]+|runtime error: .*|^fuzz: contract: .*' "$log" || true)
+  echo "$summary: FINDING: ${kind:-exit status $status}"
+  echo "  reproducer: ${reproducer:-none written}; log: $log"
+  { grep -E '^ +#[0-9]+ 0x' "$log" || true; } |
+    grep -v -E 'libclang_rt|__sanitizer|compiler-rt|in fuzzer::|in __asan|in __ubsan|libc\.so|abort|raise|pthread_kill|check_message|contract_violation|undocumented_exception' |
+    head -5 | sed 's/^ */  /' || true
 done
 exit "$failed"
