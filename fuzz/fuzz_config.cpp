@@ -10,6 +10,8 @@
 
 #include "fuzz_support.hpp"
 
+// libFuzzer names the entry points.
+// NOLINTNEXTLINE(readability-identifier-naming)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   constexpr std::string_view origin = "maestro.json";
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -19,7 +19,8 @@
 
 namespace {
 
-std::filesystem::path state_dir;  // NOLINT: set once, in LLVMFuzzerInitialize
+// Set once, in LLVMFuzzerInitialize.
+std::filesystem::path state_dir;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 void remove_state_dir() {
   std::error_code ec;
@@ -28,6 +29,8 @@ void remove_state_dir() {
 
 }  // namespace
 
+// libFuzzer names the entry points.
+// NOLINTNEXTLINE(readability-identifier-naming)
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   std::string pattern = (std::filesystem::temp_directory_path() / "maestro-fuzz-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
@@ -36,10 +39,12 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   }
   state_dir = pattern;
   std::filesystem::create_directories(maestro::group_dir(state_dir, "g"));
-  std::atexit(remove_state_dir);
+  static_cast<void>(std::atexit(remove_state_dir));
   return 0;
 }
 
+// libFuzzer names the entry points.
+// NOLINTNEXTLINE(readability-identifier-naming)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto dir = maestro::group_dir(state_dir, "g");
   const auto file = (dir / "metadata.json").string();
