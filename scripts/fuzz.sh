@@ -55,7 +55,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=0
 for t in "${targets[@]}"; do
   cp -R "$root/fuzz/corpus/$t" "$work/$t"
-  mkdir -p "$out/$t"
+  rm -rf "${out:?}/$t" && mkdir -p "$out/$t"  # this run's reproducers only
   log="$out/$t.log"
   strict=1
   [[ $lenient == *" $t "* ]] && strict=0
@@ -83,7 +83,7 @@ for t in "${targets[@]}"; do
   echo "$summary: FINDING: ${kind:-exit status $status}"
   echo "  reproducer: ${reproducer:-none written}; log: $log"
   { grep -E '^ +#[0-9]+ 0x' "$log" || true; } |
-    grep -v -E 'libclang_rt|__sanitizer|compiler-rt|in fuzzer::|in __asan|in __ubsan|libc\.so|abort|raise|pthread_kill|check_message|contract_violation|undocumented_exception' |
+    grep -v -E 'libclang_rt|__sanitizer|compiler-rt|in fuzzer::|in __asan|in __ubsan|libc\.so|abort|raise|pthread_kill|check_message|contract_violation|undocumented_exception| in main |__libc_start| in _start' |
     head -5 | sed 's/^ */  /' || true
 done
 exit "$failed"
