@@ -41,15 +41,15 @@ clock_time now() {
 
 using core::join;
 
-// Descriptors, processes or memory ran out: the system's limits, not the
-// agent's failure.
+// Descriptors, processes, memory or disk space ran out: the system's
+// limits, not the agent's failure.
 bool out_of_resources(const boost::system::error_code& ec) {
   if (ec.category() != boost::system::system_category() &&
       ec.category() != boost::system::generic_category()) {
     return false;
   }
   const int e = ec.value();
-  return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN;
+  return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN || e == ENOSPC || e == EDQUOT;
 }
 
 std::string describe_exit(const exit_info& x) {

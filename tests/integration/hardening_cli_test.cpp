@@ -356,4 +356,58 @@ BOOST_AUTO_TEST_CASE(a_sigkill_loses_nothing_the_engine_observed) {
   BOOST_TEST_MESSAGE("tasks run again after their end was seen: " << rerun_total);
 }
 
+BOOST_AUTO_TEST_CASE(a_full_disk_stops_launches_and_loses_no_finished_task) {
+  // The state directory is a 2 MiB tmpfs in a mount namespace of the
+  // test's own; a task fills it while others run.
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: mounting a small tmpfs needs root");
+    return;
+  }
+  config(R"("agents": {"filler": {"command": ["/bin/sh", "-c",
+             "sleep 0.3; cat /dev/zero > state/fill 2>/dev/null; exit 0"]}},
+            "agent_defaults": {"command": )" +
+         agent({"stamp", "ledger", "sleep", "60"}) + "}");
+  std::string list = R"([{"id":"fill","title":"[P:Group-g] fill","priority":0,
+                          "metadata":{"subagent_type":"filler"}})";
+  for (int i = 0; i < 40; ++i) {
+    list += std::string(R"(,{"id":"t)") + std::to_string(i) + R"(","title":"[P:Group-g] t"})";
+  }
+  tasks(list + "]");
+  fs::create_directories(dir.path() / "state");
+  const std::string script = R"(
+    mount -t tmpfs -o size=2m tmpfs state || exit 77
+    "$0" execute --group-id g --tasks-file tasks.json --no-progress -j 2 >out1 2>err1
+    echo $? >rc1
+    rm -f state/fill
+    "$0" resume --group-id g --tasks-file tasks.json --no-progress -j 2 >out2 2>err2
+    echo $? >rc2
+    cp state/parallel_groups/g/metadata.json md2.json
+  )";
+  const auto r = maestro::test::run_process(
+      {"unshare", "-m", "/bin/sh", "-c", script, MAESTRO_ASYNC_BIN}, dir.path());
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  const auto err1 = maestro::test::read_file(dir.path() / "err1");
+  BOOST_TEST(maestro::test::read_file(dir.path() / "rc1") == "1\n", err1);
+  BOOST_TEST(err1.find("No space left on device") != std::string::npos, err1);
+  BOOST_TEST_MESSAGE("the first run said: " << err1);
+  BOOST_TEST(maestro::test::read_file(dir.path() / "rc2") == "0\n",
+             maestro::test::read_file(dir.path() / "err2"));
+  const auto md = json::parse(maestro::test::read_file(dir.path() / "md2.json"));
+  BOOST_TEST(md.at("status") == "completed");
+  // Every task ran once: none that finished before the disk filled, or
+  // while launches were stopped, was run again.
+  std::map<std::string, int> starts;
+  for (const auto& line : lines("ledger")) {
+    std::istringstream in(line);
+    std::string id;
+    std::string what;
+    in >> id >> what;
+    starts[id] += what == "start" ? 1 : 0;
+  }
+  BOOST_TEST(starts.size() == 40U);
+  for (const auto& [id, n] : starts) {
+    BOOST_TEST(n == 1, id << " started " << n << " times");
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
