@@ -9,6 +9,7 @@
 
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 #include <maestro/core/plan.hpp>
 #include <maestro/state_dir.hpp>
 #include <maestro/task_file.hpp>
@@ -144,6 +145,8 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
 }
 
 void print_text(const std::string& origin, const task_document& doc, const core::plan& plan) {
+  // Input text never reaches the terminal as it is (SPEC section 1).
+  const auto esc = [](std::string_view text) { return core::printable(text); };
   const auto& tasks = doc.tasks;
   fmt::print("source: {} ({} records: {} to run, {} skipped, {} blocked)\n", origin, tasks.size(),
              plan.tasks.size(), plan.skipped.size(), plan.blocked_count());
@@ -151,9 +154,9 @@ void print_text(const std::string& origin, const task_document& doc, const core:
   for (std::size_t k = 0; k < plan.stages.size(); ++k) {
     const auto& s = plan.stages[k];
     const auto n = s.tasks.size();
-    fmt::print("  {:>3}. {}  ({}, {} task{}{})\n", k + 1, s.id,
+    fmt::print("  {:>3}. {}  ({}, {} task{}{})\n", k + 1, esc(s.id),
                s.kind == core::stage_kind::parallel ? "parallel" : "sequential", n,
-               n == 1 ? "" : "s", s.after.empty() ? "" : ", after " + join(s.after, ", "));
+               n == 1 ? "" : "s", s.after.empty() ? "" : ", after " + esc(join(s.after, ", ")));
   }
   for (const auto& group : plan.groups) {
     fmt::print("\ngroup {} ({} task{}):\n", group.name, group.tasks.size(),
@@ -165,10 +168,10 @@ void print_text(const std::string& origin, const task_document& doc, const core:
       if (!t.fallback_agents.empty()) {
         agent += " -> " + join(t.fallback_agents, " -> ");
       }
-      fmt::print("  {}  P{}  agent {} ({})  {}\n", t.id, t.priority, agent, agent_reason(p.agent),
-                 t.title);
+      fmt::print("  {}  P{}  agent {} ({})  {}\n", esc(t.id), t.priority, esc(agent),
+                 esc(agent_reason(p.agent)), esc(t.title));
       if (!p.waits_for.empty()) {
-        fmt::print("      waits for {}\n", join(p.waits_for, ", "));
+        fmt::print("      waits for {}\n", esc(join(p.waits_for, ", ")));
       }
     }
   }
@@ -177,8 +180,8 @@ void print_text(const std::string& origin, const task_document& doc, const core:
     for (const auto& s : plan.skipped) {
       const auto& t = tasks[s.index];
       const bool by_type = s.reason == core::skip_reason::not_an_issue;
-      fmt::print("  {}  {}\n", t.id.empty() ? "(no id)" : t.id,
-                 by_type ? "_type " + t.record_type : "status " + t.status);
+      fmt::print("  {}  {}\n", t.id.empty() ? "(no id)" : esc(t.id),
+                 esc(by_type ? "_type " + t.record_type : "status " + t.status));
     }
   }
   if (plan.blocked_count() != 0) {
@@ -191,7 +194,7 @@ void print_text(const std::string& origin, const task_document& doc, const core:
       for (const auto& u : p.blocked_by) {
         blockers.push_back(blocker_text(u));
       }
-      fmt::print("  {}  waits on {}\n", tasks[p.index].id, join(blockers, ", "));
+      fmt::print("  {}  waits on {}\n", esc(tasks[p.index].id), esc(join(blockers, ", ")));
     }
   }
 }

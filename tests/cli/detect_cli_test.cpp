@@ -156,4 +156,17 @@ BOOST_AUTO_TEST_CASE(missing_source_and_bad_config) {
   BOOST_TEST(r.err.find("missing.json") != std::string::npos, r.err);
 }
 
+BOOST_AUTO_TEST_CASE(input_text_is_escaped_in_the_plan) {
+  dir.write("t.json", R"([{"id":"a\u001b[31m\nx","title":"bell\u0007 [P:Group-g]"},
+                          {"id":"b","title":"b","dependencies":["\u001b]0;owned\u0007"]}])");
+  const auto r = run({"detect", "--tasks-file", "t.json"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  for (const char c : r.out) {
+    const auto u = static_cast<unsigned char>(c);
+    BOOST_TEST((u >= 0x20 || c == '\n'), "a raw control character " << static_cast<int>(u));
+  }
+  BOOST_TEST(r.out.find("a\\x1B[31m\\nx") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("bell\\x07") != std::string::npos, r.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
