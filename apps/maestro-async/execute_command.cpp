@@ -17,6 +17,7 @@
 #include <maestro/coordinator.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/names.hpp>
 
 #include "cli_options.hpp"
 #include "inputs.hpp"
@@ -114,6 +115,9 @@ json::object outcome_json(const run_outcome& outcome, int exit_code) {
     if (!g.skipped.empty()) {
       o["skipped"] = g.skipped;
     }
+    if (!g.note.empty()) {
+      o["note"] = g.note;
+    }
     groups.push_back(std::move(o));
   }
   return {{"groups", std::move(groups)}, {"exit_code", exit_code}};
@@ -185,7 +189,11 @@ int run_execute(const common_options& common, const execute_options& options) {
   }
   for (const auto& g : outcome.groups) {
     if (!g.skipped.empty()) {
-      fmt::print(stderr, "maestro-async: group {}: not run: {}\n", g.group_id, g.skipped);
+      fmt::print(stderr, "maestro-async: group {}: not run: {}\n", core::printable(g.group_id),
+                 core::printable(g.skipped));
+    }
+    if (!g.note.empty()) {
+      fmt::print(stderr, "maestro-async: group {}: {}\n", core::printable(g.group_id), g.note);
     }
   }
   const int code = signal_exit != 0 ? signal_exit : outcome.exit_code();

@@ -108,6 +108,16 @@ descriptor_budget descriptor_cap() {
                               cap, 1, static_cast<rlim_t>(std::numeric_limits<int>::max())))};
 }
 
+// What `run` and `execute` say of a completed stage that gained tasks.
+template <class State>
+std::string new_tasks_note(const State& state) {
+  if (state.new_tasks == 0 || state.kind != decltype(state.kind)::completed) {
+    return {};
+  }
+  return "completed before; ran only its " + std::to_string(state.new_tasks) + " new task" +
+         (state.new_tasks == 1 ? "" : "s");
+}
+
 // A group's recorded state; a damaged one is refused (exit 2), naming the
 // file and the reason.
 std::optional<boost::json::value> recorded_state(const std::filesystem::path& dir,
@@ -260,12 +270,13 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
   std::size_t already = 0;
   for (const auto* s : stages) {
     if (stopped_) {
-      outcome.groups.push_back({s->id, core::group_status::pending, "stopped"});
+      outcome.groups.push_back({s->id, core::group_status::pending, "stopped", {}});
       continue;
     }
     // A group that exists in the state continues where it stopped (SPEC
     // section 4); `--force` runs it all again.
     auto start = stage_start::fresh;
+    std::string note;
     if (policy == completed_group::refuse) {
       const auto state = recorded_stage(*s);
       if (state.kind == recorded::completed && state.new_tasks == 0) {
@@ -273,13 +284,15 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
           throw refused("group " + core::printable(s->id) +
                         " already completed; use --force to run it again");
         }
-        outcome.groups.push_back({s->id, core::group_status::completed, "already completed"});
+        outcome.groups.push_back({s->id, core::group_status::completed, "already completed", {}});
         ++already;
         continue;
       }
       start = state.kind == recorded::absent ? stage_start::fresh : stage_start::resume;
+      note = new_tasks_note(state);
     }
     auto result = co_await run_stage(*s, start);
+    result.note = std::move(note);
     const bool failed = result.status != core::group_status::completed &&
                         result.status != core::group_status::incomplete;
     outcome.groups.push_back(std::move(result));
@@ -305,7 +318,7 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
   bool halted = false;
   for (const auto& s : plan_.stages) {
     if (stopped_ || halted) {
-      outcome.groups.push_back({s.id, core::group_status::pending, "stopped"});
+      outcome.groups.push_back({s.id, core::group_status::pending, "stopped", {}});
       continue;
     }
     const auto blocker = std::find_if(s.after.begin(), s.after.end(), [&](const std::string& id) {
@@ -313,8 +326,10 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
       return it != finished.end() && it->second != core::group_status::completed;
     });
     if (blocker != s.after.end()) {
-      outcome.groups.push_back({s.id, core::group_status::pending,
-                                "depends on stage " + *blocker + ", which did not complete"});
+      outcome.groups.push_back({s.id,
+                                core::group_status::pending,
+                                "depends on stage " + *blocker + ", which did not complete",
+                                {}});
       finished[s.id] = core::group_status::pending;
       continue;
     }
@@ -322,12 +337,13 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
     // gained tasks; any other stage with state continues where it stopped.
     const auto state = recorded_stage(s);
     if (state.kind == recorded::completed && state.new_tasks == 0) {
-      outcome.groups.push_back({s.id, core::group_status::completed, "already completed"});
+      outcome.groups.push_back({s.id, core::group_status::completed, "already completed", {}});
       finished[s.id] = core::group_status::completed;
       continue;
     }
     auto result = co_await run_stage(
         s, state.kind == recorded::absent ? stage_start::fresh : stage_start::resume);
+    result.note = new_tasks_note(state);
     finished[s.id] = result.status;
     const bool failed = result.status == core::group_status::failed ||
                         result.status == core::group_status::cancelled;
@@ -352,12 +368,6 @@ coordinator::recorded_stage_state coordinator::recorded_stage(const core::stage&
   }
   for (const auto planned : stage.tasks) {
     out.new_tasks += known.contains(tasks_[plan_.tasks[planned].index].id) ? 0 : 1;
-  }
-  if (out.kind == recorded::completed && out.new_tasks > 0 && options_.sink != nullptr) {
-    options_.sink->message(severity::info, "group " + core::printable(stage.id) +
-                                               " completed before; running its " +
-                                               std::to_string(out.new_tasks) + " new task" +
-                                               (out.new_tasks == 1 ? "" : "s"));
   }
   return out;
 }
@@ -405,7 +415,7 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
   }
   run_outcome outcome;
   if (metadata->at("status") == "completed") {
-    outcome.groups.push_back({group_id, core::group_status::completed, "already completed"});
+    outcome.groups.push_back({group_id, core::group_status::completed, "already completed", {}});
     co_return outcome;
   }
   outcome.groups.push_back(co_await run_stage(*stage, stage_start::resume));
@@ -592,7 +602,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
   if (status == core::group_status::cancelled) {
     stopped_ = true;  // stopped by stop() or by the host's cancellation: no more stages
   }
-  co_return group_outcome{stage.id, status, {}};
+  co_return group_outcome{stage.id, status, {}, {}};
 }
 
 }  // namespace maestro

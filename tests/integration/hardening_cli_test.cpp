@@ -410,4 +410,51 @@ BOOST_AUTO_TEST_CASE(a_full_disk_stops_launches_and_loses_no_finished_task) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(run_is_incremental_and_execute_continues) {
+  config("\"agent_defaults\": {\"command\": " + agent({"write", "ran", "{id}"}) + "}");
+  const auto with = [](const std::string& extra) {
+    return R"([{"id":"a","title":"[P:Group-g] a"},{"id":"b","title":"[P:Group-g] b"})" + extra +
+           "]";
+  };
+  tasks(with(""));
+  BOOST_TEST_REQUIRE(run({"run"}).exit_code == 0);
+  BOOST_TEST(lines("ran").size() == 2U);
+
+  // Nothing new: skipped by run, refused by execute without --force.
+  const auto again = run({"run"});
+  BOOST_TEST(again.exit_code == 0);
+  BOOST_TEST(again.err.find("already completed") != std::string::npos, again.err);
+  BOOST_TEST(run({"execute", "--group-id", "g"}).exit_code == 2);
+  BOOST_TEST(lines("ran").size() == 2U);
+
+  // A task added to the completed group: run runs just that one, and says so.
+  tasks(with(R"(,{"id":"c","title":"[P:Group-g] c"})"));
+  const auto added = run({"run"});
+  BOOST_TEST_REQUIRE(added.exit_code == 0, added.err);
+  BOOST_TEST(added.err.find("ran only its 1 new task") != std::string::npos, added.err);
+  BOOST_TEST(lines("ran").size() == 3U);
+  BOOST_TEST(lines("ran").back() == "c");
+  BOOST_TEST(metadata("g").at("results").as_array().size() == 3U);
+
+  // --force runs it all again.
+  BOOST_TEST(run({"execute", "--group-id", "g", "--force"}).exit_code == 0);
+  BOOST_TEST(lines("ran").size() == 6U);
+}
+
+BOOST_AUTO_TEST_CASE(execute_of_a_failed_group_runs_only_what_did_not_complete) {
+  config("\"agent_defaults\": {\"command\": " + agent({"write", "ran", "{id}"}) +
+         "}, \"agents\": {\"flaky\": {\"command\": " + shell("echo {id} >> ran; test -e fixed") +
+         "}}");
+  tasks(R"([{"id":"a","title":"[P:Group-g] a"},
+            {"id":"b","title":"[P:Group-g] b","metadata":{"subagent_type":"flaky"}}])");
+  BOOST_TEST(run({"execute", "--group-id", "g"}).exit_code == 1);
+  dir.write("fixed", "");
+  const auto r = run({"execute", "--group-id", "g"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  auto ran = lines("ran");
+  std::sort(ran.begin(), ran.end());
+  BOOST_TEST(ran == (std::vector<std::string>{"a", "b", "b"}));
+  BOOST_TEST(result("g", "b").at("attempts").as_int64() == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -72,6 +72,8 @@ struct group_outcome {
   core::group_status status = core::group_status::pending;
   /// Set when the stage was not run: why.
   std::string skipped;
+  /// Set when a completed stage ran only the tasks it gained since.
+  std::string note;
 };
 
 /// The outcome of `async_execute` or `async_run`.
