@@ -293,7 +293,7 @@ std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
       ::close(fd);
     }
   }
-  const auto dir = group_dir(state_dir, group_id);
+  auto dir = group_dir(state_dir, group_id);
   for (const auto& d : {dir, dir / "logs"}) {
     if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
       throw std::runtime_error("cannot create " + d.string() + ": " + std::strerror(errno));
