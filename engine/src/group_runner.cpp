@@ -307,7 +307,8 @@ void group_runner::launch(const core::launch_action& l) {
       },
       ec);
   if (ec) {
-    const std::string error = "cannot start " + spec.argv.front() + ": " + ec.message();
+    const std::string error =
+        "cannot start " + core::printable(spec.argv.front()) + ": " + ec.message();
     append_line(spec.log_file, "=== maestro-async: " + error);
     if (out_of_resources(ec)) {
       // Not the agent's fault, and every other launch would fail alike.
@@ -371,7 +372,7 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
       },
       ec);
   if (ec) {
-    const std::string error = "cannot start " + argv.front() + ": " + ec.message();
+    const std::string error = "cannot start " + core::printable(argv.front()) + ": " + ec.message();
     append_line(spec.log_file, "=== maestro-async: " + error);
     // Reported like a command that failed at once.
     asio::post(strand_, [done, error] { done(exit_info{127, 0}, false, error); });
