@@ -39,15 +39,24 @@ BOOST_AUTO_TEST_CASE(a_child_that_cannot_be_watched_is_ended_and_reported) {
   ::close(filler.back());
   filler.pop_back();
 
+  // No Boost.Test macro until the descriptors are back: the framework (and
+  // UBSan's checks) may need one.
   boost::system::error_code ec;
   bool exited = false;
+  bool threw = false;
   maestro::child_handle child;
-  BOOST_CHECK_NO_THROW(child = launcher.launch(
-                           spec, [&](maestro::exit_info) { exited = true; }, ec));
+  try {
+    child = launcher.launch(
+        spec, [&](maestro::exit_info) { exited = true; }, ec);
+  } catch (...) {
+    threw = true;
+  }
   for (const int fd : filler) {
     ::close(fd);
   }
   ::setrlimit(RLIMIT_NOFILE, &saved);
+
+  BOOST_TEST(!threw);
 
   BOOST_TEST(ec.value() == EMFILE, ec.message());
   BOOST_TEST(child.pid == 0);
