@@ -10,6 +10,10 @@
 //     `maestro-async wait`, waits until it blocks, renames a terminal
 //     metadata.json into place and records the time; the figure ends when
 //     waitpid sees `wait` exit.
+//  3. metadata.json behind events.jsonl, in a 200-task group of 20 ms agents
+//     at -j 8: the benchmark looks at both files every 0.5 ms while the group
+//     runs; for each growth of events.jsonl, the time until metadata.json is
+//     next replaced (a new inode). SPEC section 6: within 200 ms.
 //
 //   bench_latency [--quick] [--rounds N] [--csv FILE] [--samples FILE]
 
@@ -21,6 +25,7 @@
 #include <fstream>
 #include <string>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -146,12 +151,53 @@ int main(int argc, char** argv) {
   }
   ::close(lock);
 
+  // 3. metadata.json behind events.jsonl.
+  std::vector<double> metadata_lag;
+  write_file(work / "lag.json",
+             R"({"state_dir": "state3", "test": {"command": "none"}, "max_concurrent": 8,)"
+             R"("agent_defaults": {"command": ["/bin/sleep", "0.02"]}})");
+  std::string lag_tasks = "[";
+  for (int i = 0; i < 200; ++i) {
+    lag_tasks += (i == 0 ? "" : ",") + std::string(R"({"id":"t)") + std::to_string(i) +
+                 R"(","title":"[P:Group-lag] t"})";
+  }
+  write_file(work / "lag-tasks.json", lag_tasks + "]");
+  const int lag_rounds = std::max(1, rounds / 10);
+  for (int r = 0; r < lag_rounds; ++r) {
+    fs::remove_all(work / "state3");
+    const auto dir = work / "state3/parallel_groups/lag";
+    const pid_t engine =
+        bench::start({bin, "execute", "--group-id", "lag", "--config", "lag.json", "--tasks-file",
+                      "lag-tasks.json", "--no-progress", "--log-level", "off"},
+                     work);
+    std::vector<long long> unmatched;  // growths of events.jsonl not yet in metadata.json
+    off_t events_size = 0;
+    ino_t metadata_inode = 0;
+    for (int status = 0; waitpid(engine, &status, WNOHANG) == 0;) {
+      const long long t = now_ns();
+      struct stat st {};
+      if (::stat((dir / "metadata.json").c_str(), &st) == 0 && st.st_ino != metadata_inode) {
+        metadata_inode = st.st_ino;
+        for (const long long grew : unmatched) {
+          metadata_lag.push_back(static_cast<double>(t - grew) / 1e6);
+        }
+        unmatched.clear();
+      }
+      if (::stat((dir / "events.jsonl").c_str(), &st) == 0 && st.st_size != events_size) {
+        events_size = st.st_size;
+        unmatched.push_back(t);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  }
+
   std::printf("watch latency, %d rounds (ms)\n%-40s %6s %9s %9s %9s %9s\n", rounds, "what", "n",
               "p50", "p99", "min", "max");
   print_row("tasks file change -> blocked task launch", change_to_launch, figures, samples);
   print_row("metadata terminal -> wait prints", terminal_to_print, figures, samples);
   print_row("metadata terminal -> wait returns", terminal_to_wait, figures, samples);
-  std::printf("SPEC targets: p99 <= 20 ms for both.\n");
+  print_row("events.jsonl -> metadata.json (200 tasks)", metadata_lag, figures, samples);
+  std::printf("SPEC targets: p99 <= 20 ms for the first three; <= 200 ms for the last.\n");
   std::printf("(the Python coordinator polled every 10,000 ms)\n");
   fs::remove_all(work);
   return 0;
