@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -128,6 +129,18 @@ std::optional<boost::json::value> recorded_state(const std::filesystem::path& di
     throw refused("group " + core::printable(group_id) + ": " + e.what() +
                   " (move the group's directory away to start it afresh)");
   }
+}
+
+// True when the group's state records an engine that no longer exists.
+bool recorded_engine_gone(const std::filesystem::path& dir, const std::string& group_id) {
+  const auto metadata = recorded_state(dir, group_id);
+  if (!metadata) {
+    return false;
+  }
+  const auto* pid = metadata->get_object().if_contains("engine_pid");
+  return pid != nullptr && pid->is_int64() && pid->get_int64() > 0 &&
+         pid->get_int64() != ::getpid() && ::kill(static_cast<pid_t>(pid->get_int64()), 0) != 0 &&
+         errno == ESRCH;
 }
 
 }  // namespace
@@ -426,6 +439,15 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
 asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, stage_start start) {
   const auto dir = prepare_group_dir(state_dir_, stage.id);
   auto lock = group_lock::try_acquire(dir);
+  // The lock of an engine killed outright can outlive it for a moment: a
+  // child it was spawning holds a copy of the descriptor until its exec
+  // (posix_spawn's window between clone and exec). When the recorded
+  // engine is gone, wait for that (up to 2 s) rather than refuse.
+  for (int tries = 0; !lock && tries < 100 && recorded_engine_gone(dir, stage.id); ++tries) {
+    asio::steady_timer pause(strand_, std::chrono::milliseconds(20));
+    co_await pause.async_wait(asio::use_awaitable);
+    lock = group_lock::try_acquire(dir);
+  }
   if (!lock) {
     throw refused("group " + core::printable(stage.id) + " is already running (lock " +
                   (dir / "lock").string() + " is held)");
