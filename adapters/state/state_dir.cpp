@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/refused.hpp>
@@ -36,16 +37,11 @@ bool is_int_or_null(const json::value* v) {
   return v == nullptr || v->is_null() || v->is_int64();
 }
 
-// True when `value` is the name of one of the enum's values, `first` to
-// `last`: the core's own names, not a copy of them.
+// True when `value` is the name of one of the enum's values: the core's own
+// names, not a copy of them.
 template <class Enum>
-bool names_one_of(std::string_view value, Enum first, Enum last) {
-  for (auto i = static_cast<int>(first); i <= static_cast<int>(last); ++i) {
-    if (core::to_string(static_cast<Enum>(i)) == value) {
-      return true;
-    }
-  }
-  return false;
+bool names_one_of(std::string_view value) {
+  return core::from_string<Enum>(value).has_value();
 }
 
 std::string in_quotes(std::string_view key) {
@@ -64,8 +60,7 @@ std::optional<std::string> result_shape_error(const json::value& entry) {
       return "an entry's " + in_quotes(key) + " is not a string";
     }
   }
-  if (!names_one_of(o->at("status").get_string(), core::task_status::pending,
-                    core::task_status::cancelled)) {
+  if (!names_one_of<core::task_status>(o->at("status").get_string())) {
     return "task " + core::printable(o->at("task_id").get_string()) + ": unknown status " +
            in_quotes(core::printable(o->at("status").get_string()));
   }
@@ -113,12 +108,10 @@ std::optional<std::string> metadata_shape_error(const json::value& metadata) {
       return in_quotes(key) + " is missing or not a string";
     }
   }
-  if (!names_one_of(md->at("status").get_string(), core::group_status::pending,
-                    core::group_status::cancelled)) {
+  if (!names_one_of<core::group_status>(md->at("status").get_string())) {
     return "unknown status " + in_quotes(core::printable(md->at("status").get_string()));
   }
-  if (!names_one_of(md->at("phase").get_string(), core::group_phase::pre_execution,
-                    core::group_phase::post_execution)) {
+  if (!names_one_of<core::group_phase>(md->at("phase").get_string())) {
     return "unknown phase " + in_quotes(core::printable(md->at("phase").get_string()));
   }
   for (const auto* key : {"tasks", "errors", "warnings"}) {
