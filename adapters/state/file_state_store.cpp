@@ -597,15 +597,16 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
   // An unpredictable name, created exclusively: nothing planted in the
   // directory is followed or truncated.
   std::string temporary = (record_.dir / "metadata.json.tmp.XXXXXX").native();
-  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
-  if (fd >= 0) {
-    ::fchmod(fd, 0644);
+  unique_fd fd(::mkostemp(temporary.data(), O_CLOEXEC));
+  const bool created = fd.valid();
+  if (created) {
+    ::fchmod(fd.get(), 0644);
   }
-  bool ok = fd >= 0;
+  bool ok = created;
   if (ok) {
     // Streamed through a small buffer: with 100,000 tasks the whole text
     // would be tens of megabytes held twice.
-    detail::chunked_writer out(fd);
+    detail::chunked_writer out(fd.get());
     out.append(metadata_head(machine));
     for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
       if (i != 0) {
@@ -621,12 +622,12 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
       append_result(out, machine, i);
     }
     out.append("]}\n");
-    ok = out.finish() && (!sync || ::fsync(fd) == 0);
+    ok = out.finish() && (!sync || ::fsync(fd.get()) == 0);
     bytes = out.written();
   }
   const int saved = errno;
-  if (fd >= 0) {
-    ok = ::close(fd) == 0 && ok;
+  if (created) {
+    ok = ::close(fd.release()) == 0 && ok;  // a failed close is a failed write
   }
   if (ok && ::rename(temporary.c_str(), target.c_str()) == 0) {
     if (sync && events_fd_.valid()) {
@@ -635,7 +636,7 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
     return true;
   }
   const std::string reason = std::strerror(ok ? errno : saved);
-  if (fd >= 0) {
+  if (created) {
     ::unlink(temporary.c_str());
   }
   // The previous metadata.json is untouched; the next change writes the
