@@ -20,6 +20,7 @@
 #include <boost/json.hpp>
 
 #include <maestro/config_file.hpp>
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 
@@ -178,24 +179,37 @@ double read_seconds(const json::value& v, const std::string& path) {
   return d;
 }
 
+// The names of `E` for an error message: `"a", "b" or "c"`.
+template <class E>
+std::string quoted_names() {
+  std::string out;
+  const auto& names = core::enum_names_v<E>;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) {
+      out += i + 1 == names.size() ? " or " : ", ";
+    }
+    out += "\"" + std::string(names[i].name) + "\"";
+  }
+  return out;
+}
+
+// A value of `E` given by its name.
+template <class E>
+E read_enum(const json::value& v, const std::string& path) {
+  if (v.is_string()) {
+    if (const auto value = core::from_string<E>(v.get_string())) {
+      return *value;
+    }
+  }
+  fail(path, quoted_names<E>(), v);
+}
+
 core::stdin_source read_stdin(const json::value& v, const std::string& path) {
-  if (v.is_string() && v.get_string() == "null") {
-    return core::stdin_source::null_device;
-  }
-  if (v.is_string() && v.get_string() == "prompt") {
-    return core::stdin_source::prompt;
-  }
-  fail(path, R"("null" or "prompt")", v);
+  return read_enum<core::stdin_source>(v, path);
 }
 
 core::launcher_kind read_launcher_kind(const json::value& v, const std::string& path) {
-  if (v.is_string() && v.get_string() == "local") {
-    return core::launcher_kind::local;
-  }
-  if (v.is_string() && v.get_string() == "slurm") {
-    return core::launcher_kind::slurm;
-  }
-  fail(path, R"("local" or "slurm")", v);
+  return read_enum<core::launcher_kind>(v, path);
 }
 
 // Composite readers.

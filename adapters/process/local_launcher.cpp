@@ -22,37 +22,6 @@ using boost::system::error_code;
 
 namespace {
 
-// Owns a descriptor; closes it on scope exit.
-class unique_fd {
- public:
-  unique_fd() = default;
-  explicit unique_fd(int fd) noexcept : fd_(fd) {}
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  unique_fd& operator=(unique_fd&& other) noexcept {
-    if (this != &other) {
-      reset(other.release());
-    }
-    return *this;
-  }
-  void reset(int fd) noexcept {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-  ~unique_fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
-
 error_code last_error() {
   return {errno, boost::system::system_category()};
 }
@@ -88,11 +57,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
 local_launcher::local_launcher(asio::any_io_executor executor)
     : executor_(std::move(executor)), null_fd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
-local_launcher::~local_launcher() {
-  if (null_fd_ >= 0) {
-    ::close(null_fd_);
-  }
-}
+local_launcher::~local_launcher() = default;
 
 child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exit, error_code& ec) {
   ec.clear();
@@ -133,7 +98,7 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
       ec = e.code();
       return {};
     }
-  } else if (null_fd_ < 0) {
+  } else if (!null_fd_) {
     ec = make_error_code(boost::system::errc::no_such_device);  // no /dev/null
     return {};
   }
@@ -147,7 +112,8 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
   posix_spawnattr_setpgroup(&setup.attr, 0);             // a process group of its own
   posix_spawnattr_setflags(&setup.attr,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawn_file_actions_adddup2(&setup.actions, spec.stdin_data ? stdin_fd.get() : null_fd_, 0);
+  posix_spawn_file_actions_adddup2(&setup.actions,
+                                   spec.stdin_data ? stdin_fd.get() : null_fd_.get(), 0);
   posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 1);
   posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 2);
   // Nothing of the engine's, close-on-exec or not, reaches the child.
@@ -174,18 +140,20 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
     out = reason;
     return child_handle{};
   };
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
+  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
     return abandon(last_error(), ec);
   }
   std::shared_ptr<bp2::basic_process<asio::any_io_executor>> process;
   try {
-    process = std::make_shared<bp2::basic_process<asio::any_io_executor>>(executor_, pid, pidfd);
+    process =
+        std::make_shared<bp2::basic_process<asio::any_io_executor>>(executor_, pid, pidfd.get());
+    pidfd.release();  // adopted by the process
   } catch (const boost::system::system_error& e) {
-    ::close(pidfd);  // not adopted: registering it failed
+    pidfd.reset();  // not adopted: registering it failed
     return abandon(e.code(), ec);
   } catch (const std::bad_alloc&) {
-    ::close(pidfd);
+    pidfd.reset();
     return abandon(make_error_code(boost::system::errc::not_enough_memory), ec);
   }
   if (feed) {

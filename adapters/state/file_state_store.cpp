@@ -228,24 +228,25 @@ file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
     record_.created_at = format_utc(wall_anchor_);
   }
   logs_prefix_ = (record_.dir / "logs" / "").native();
-  events_fd_ = ::open((record_.dir / "events.jsonl").c_str(),
-                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (events_fd_ < 0 && on_error_) {
+  events_fd_.reset(::open((record_.dir / "events.jsonl").c_str(),
+                          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!events_fd_ && on_error_) {
     on_error_("cannot open " + (record_.dir / "events.jsonl").string() + ": " +
               std::strerror(errno));
   }
-  if (struct stat st{}; events_fd_ >= 0 && ::fstat(events_fd_, &st) == 0) {
+  if (struct stat st{}; events_fd_.valid() && ::fstat(events_fd_.get(), &st) == 0) {
     events_size_ = static_cast<std::size_t>(st.st_size);
   }
 }
 
 file_state_store::~file_state_store() {
-  if (events_fd_ >= 0) {
+  if (events_fd_.valid()) {
     // Gives back the space reserved beyond the end of the file.
     if (reserved_to_ > events_size_ && pending_events_.empty()) {
-      [[maybe_unused]] const int rc = ::ftruncate(events_fd_, static_cast<off_t>(events_size_));
+      [[maybe_unused]] const int rc =
+          ::ftruncate(events_fd_.get(), static_cast<off_t>(events_size_));
     }
-    ::close(events_fd_);
+    events_fd_.reset();
   }
 }
 
@@ -387,7 +388,7 @@ void file_state_store::flush(const core::group_machine& machine) {
     append_events();
     marked_ = true;
   }
-  if (!written || !pending_events_.empty() || events_fd_ < 0) {
+  if (!written || !pending_events_.empty() || !events_fd_) {
     throw std::runtime_error("cannot write the state of group " + record_.group_id + " in " +
                              record_.dir.string() +
                              (last_error_.empty() ? std::string{} : ": " + last_error_));
@@ -537,7 +538,7 @@ bool file_state_store::write(const core::group_machine& machine, bool sync) {
 }
 
 void file_state_store::append_events() {
-  if (pending_events_.empty() || events_fd_ < 0) {
+  if (pending_events_.empty() || !events_fd_) {
     return;
   }
   // What was written is dropped from the buffer even when a later write
@@ -547,7 +548,7 @@ void file_state_store::append_events() {
   int error = 0;
   while (done < pending_events_.size()) {
     const auto n =
-        ::write(events_fd_, pending_events_.data() + done, pending_events_.size() - done);
+        ::write(events_fd_.get(), pending_events_.data() + done, pending_events_.size() - done);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -576,7 +577,7 @@ void file_state_store::reserve_ahead() {
   if (!reserve_supported_ || events_size_ + reserve_margin <= reserved_to_) {
     return;
   }
-  if (::fallocate(events_fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(events_size_),
+  if (::fallocate(events_fd_.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(events_size_),
                   static_cast<off_t>(reserve_chunk)) == 0) {
     reserved_to_ = events_size_ + reserve_chunk;
   } else if (errno == EOPNOTSUPP || errno == ENOSYS) {
@@ -596,15 +597,16 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
   // An unpredictable name, created exclusively: nothing planted in the
   // directory is followed or truncated.
   std::string temporary = (record_.dir / "metadata.json.tmp.XXXXXX").native();
-  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
-  if (fd >= 0) {
-    ::fchmod(fd, 0644);
+  unique_fd fd(::mkostemp(temporary.data(), O_CLOEXEC));
+  const bool created = fd.valid();
+  if (created) {
+    ::fchmod(fd.get(), 0644);
   }
-  bool ok = fd >= 0;
+  bool ok = created;
   if (ok) {
     // Streamed through a small buffer: with 100,000 tasks the whole text
     // would be tens of megabytes held twice.
-    detail::chunked_writer out(fd);
+    detail::chunked_writer out(fd.get());
     out.append(metadata_head(machine));
     for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
       if (i != 0) {
@@ -620,21 +622,21 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
       append_result(out, machine, i);
     }
     out.append("]}\n");
-    ok = out.finish() && (!sync || ::fsync(fd) == 0);
+    ok = out.finish() && (!sync || ::fsync(fd.get()) == 0);
     bytes = out.written();
   }
   const int saved = errno;
-  if (fd >= 0) {
-    ok = ::close(fd) == 0 && ok;
+  if (created) {
+    ok = ::close(fd.release()) == 0 && ok;  // a failed close is a failed write
   }
   if (ok && ::rename(temporary.c_str(), target.c_str()) == 0) {
-    if (sync && events_fd_ >= 0) {
-      ::fsync(events_fd_);
+    if (sync && events_fd_.valid()) {
+      ::fsync(events_fd_.get());
     }
     return true;
   }
   const std::string reason = std::strerror(ok ? errno : saved);
-  if (fd >= 0) {
+  if (created) {
     ::unlink(temporary.c_str());
   }
   // The previous metadata.json is untouched; the next change writes the

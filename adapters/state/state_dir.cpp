@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/refused.hpp>
@@ -36,16 +37,11 @@ bool is_int_or_null(const json::value* v) {
   return v == nullptr || v->is_null() || v->is_int64();
 }
 
-// True when `value` is the name of one of the enum's values, `first` to
-// `last`: the core's own names, not a copy of them.
+// True when `value` is the name of one of the enum's values: the core's own
+// names, not a copy of them.
 template <class Enum>
-bool names_one_of(std::string_view value, Enum first, Enum last) {
-  for (auto i = static_cast<int>(first); i <= static_cast<int>(last); ++i) {
-    if (core::to_string(static_cast<Enum>(i)) == value) {
-      return true;
-    }
-  }
-  return false;
+bool names_one_of(std::string_view value) {
+  return core::from_string<Enum>(value).has_value();
 }
 
 std::string in_quotes(std::string_view key) {
@@ -64,8 +60,7 @@ std::optional<std::string> result_shape_error(const json::value& entry) {
       return "an entry's " + in_quotes(key) + " is not a string";
     }
   }
-  if (!names_one_of(o->at("status").get_string(), core::task_status::pending,
-                    core::task_status::cancelled)) {
+  if (!names_one_of<core::task_status>(o->at("status").get_string())) {
     return "task " + core::printable(o->at("task_id").get_string()) + ": unknown status " +
            in_quotes(core::printable(o->at("status").get_string()));
   }
@@ -113,12 +108,10 @@ std::optional<std::string> metadata_shape_error(const json::value& metadata) {
       return in_quotes(key) + " is missing or not a string";
     }
   }
-  if (!names_one_of(md->at("status").get_string(), core::group_status::pending,
-                    core::group_status::cancelled)) {
+  if (!names_one_of<core::group_status>(md->at("status").get_string())) {
     return "unknown status " + in_quotes(core::printable(md->at("status").get_string()));
   }
-  if (!names_one_of(md->at("phase").get_string(), core::group_phase::pre_execution,
-                    core::group_phase::post_execution)) {
+  if (!names_one_of<core::group_phase>(md->at("phase").get_string())) {
     return "unknown phase " + in_quotes(core::printable(md->at("phase").get_string()));
   }
   for (const auto* key : {"tasks", "errors", "warnings"}) {
@@ -152,8 +145,8 @@ std::optional<std::string> metadata_shape_error(const json::value& metadata) {
 
 std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
   const auto path = dir / "metadata.json";
-  const int fd = open_state_file(path);
-  if (fd < 0) {
+  unique_fd fd(open_state_file(path));
+  if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR) {
       return std::nullopt;
     }
@@ -161,8 +154,7 @@ std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
                                              : std::string(std::strerror(errno)));
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw state_damaged(path, "not a regular file");
   }
   // Parsed as it is read, into one monotonic arena: a group of 100,000
@@ -174,7 +166,7 @@ std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
   boost::system::error_code ec;
   int read_errno = 0;
   for (;;) {
-    const auto n = ::read(fd, chunk.data(), chunk.size());
+    const auto n = ::read(fd.get(), chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -190,7 +182,7 @@ std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
       break;
     }
   }
-  ::close(fd);
+  fd.reset();
   if (read_errno != 0) {
     throw state_damaged(path, std::strerror(read_errno));
   }
@@ -210,14 +202,14 @@ std::optional<json::value> read_metadata(const std::filesystem::path& dir) {
 std::unordered_map<std::string, replayed_task> replay_events(const std::filesystem::path& dir) {
   std::unordered_map<std::string, replayed_task> out;
   const auto path = dir / "events.jsonl";
-  const int fd = open_state_file(path);
-  if (fd < 0) {
+  unique_fd fd(open_state_file(path));
+  if (!fd) {
     return out;
   }
   std::string text;
   std::array<char, 65536> chunk{};
   for (;;) {
-    const auto n = ::read(fd, chunk.data(), chunk.size());
+    const auto n = ::read(fd.get(), chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -226,7 +218,7 @@ std::unordered_map<std::string, replayed_task> replay_events(const std::filesyst
     }
     text.append(chunk.data(), static_cast<std::size_t>(n));
   }
-  ::close(fd);
+  fd.reset();
   // Only the latest run's lines count: find its marker first.
   std::size_t from = 0;
   if (const auto marker = text.rfind("\"type\":\"run\""); marker != std::string::npos) {
@@ -286,11 +278,10 @@ std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
   std::filesystem::create_directories(state_dir / "parallel_groups");
   if (new_state_dir) {
     // A state directory inside a repository leaves `git status` clean.
-    const int fd = ::open((state_dir / ".gitignore").c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd >= 0) {
-      [[maybe_unused]] const auto n = ::write(fd, "*\n", 2);
-      ::close(fd);
+    const unique_fd fd(::open((state_dir / ".gitignore").c_str(),
+                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (fd) {
+      [[maybe_unused]] const auto n = ::write(fd.get(), "*\n", 2);
     }
   }
   auto dir = group_dir(state_dir, group_id);
@@ -372,53 +363,40 @@ std::string reported_status(const json::value& metadata, const std::filesystem::
 }
 
 bool group_is_locked(const std::filesystem::path& dir) {
-  const int fd = open_state_file(dir / "lock");
-  if (fd < 0) {
+  unique_fd fd(open_state_file(dir / "lock"));
+  if (!fd) {
     return false;
   }
-  const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // releases the shared lock if it was taken
+  const bool locked = ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  fd.reset();  // releases the shared lock if it was taken
   return locked;
 }
 
 std::optional<group_lock> group_lock::try_acquire(const std::filesystem::path& dir) {
   const auto path = dir / "lock";
   // Never through a symlink: one planted at `lock` would be truncated.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0 && errno == ELOOP) {
+  unique_fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd && errno == ELOOP) {
     throw refused("refusing to use " + path.string() + ": it is a symlink");
   }
-  if (fd < 0) {
+  if (!fd) {
     throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     return std::nullopt;
   }
   // For people: who holds it. The lock itself is the flock.
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) == 0) {
-    [[maybe_unused]] const auto n = ::pwrite(fd, pid.data(), pid.size(), 0);
+  if (::ftruncate(fd.get(), 0) == 0) {
+    [[maybe_unused]] const auto n = ::pwrite(fd.get(), pid.data(), pid.size(), 0);
   }
-  return group_lock(fd);
+  return group_lock(fd.release());
 }
 
-group_lock::group_lock(group_lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+group_lock::group_lock(group_lock&& other) noexcept = default;
 
-group_lock& group_lock::operator=(group_lock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
+group_lock& group_lock::operator=(group_lock&& other) noexcept = default;
 
-group_lock::~group_lock() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
+group_lock::~group_lock() = default;
 
 }  // namespace maestro

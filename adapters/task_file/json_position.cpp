@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_set>
@@ -13,6 +12,7 @@
 #include <boost/json/value_stack.hpp>
 
 #include <maestro/core/names.hpp>
+#include <maestro/unique_fd.hpp>
 
 namespace maestro::adapters {
 
@@ -345,16 +345,14 @@ std::optional<std::string> read_input_file(const std::filesystem::path& path, st
     return std::nullopt;
   }
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): open(2) is variadic
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
+  const unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
     error = std::strerror(errno);
     return std::nullopt;
   }
-  const std::unique_ptr<const int, void (*)(const int*)> close_at_end(
-      &fd, [](const int* f) { static_cast<void>(::close(*f)); });
   // The path may have been replaced between stat and open.
   struct stat opened {};
-  if (::fstat(fd, &opened) != 0) {
+  if (::fstat(fd.get(), &opened) != 0) {
     error = std::strerror(errno);
     return std::nullopt;
   }
@@ -374,7 +372,7 @@ std::optional<std::string> read_input_file(const std::filesystem::path& path, st
   }
   std::vector<char> chunk(std::size_t{1} << 16U);
   for (;;) {
-    const ::ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    const ::ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;

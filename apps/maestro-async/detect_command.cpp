@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
@@ -23,28 +24,19 @@ namespace {
 namespace json = boost::json;
 using core::join;
 
-std::string_view format_name(task_file_format f) {
-  switch (f) {
-    case task_file_format::json_array:
-      return "json_array";
-    case task_file_format::tasks_object:
-      return "tasks_object";
-    case task_file_format::json_lines:
-      return "json_lines";
-  }
-  return "unknown";
-}
-
 std::string agent_reason(const core::agent_choice& choice) {
+  std::string out(core::to_string(choice.source));
   switch (choice.source) {
     case core::agent_source::metadata:
-      return "metadata.subagent_type";
+      break;
     case core::agent_source::keywords:
-      return "keywords: " + join(choice.matched, ", ");
+      out += ": " + join(choice.matched, ", ");
+      break;
     case core::agent_source::default_agent:
-      return "default_agent, no keyword matched";
+      out += ", no keyword matched";
+      break;
   }
-  return {};
+  return out;
 }
 
 std::string blocker_text(const core::unsatisfied_dependency& u) {
@@ -132,7 +124,7 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
                                    {"reason", core::to_string(s.reason)}});
   }
   return json::object{{"source", origin},
-                      {"format", format_name(doc.format)},
+                      {"format", core::name_of(doc.format)},
                       {"stages", std::move(stages)},
                       {"tasks", std::move(planned)},
                       {"skipped", std::move(skipped)},

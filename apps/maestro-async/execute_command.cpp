@@ -15,9 +15,11 @@
 
 #include <maestro/agent_command.hpp>
 #include <maestro/coordinator.hpp>
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
+#include <maestro/log.hpp>
 
 #include "cli_options.hpp"
 #include "inputs.hpp"
@@ -40,18 +42,20 @@ void raise_open_file_limit() {
   }
 }
 
-severity threshold_of(const std::string& level) {
-  if (level == "trace" || level == "debug") {
-    return severity::debug;
-  }
-  if (level == "info") {
-    return severity::info;
-  }
-  if (level == "error") {
-    return severity::error;
-  }
-  if (level == "off") {
-    return static_cast<severity>(static_cast<int>(severity::error) + 1);
+severity threshold_of(const std::string& name) {
+  using log::level;
+  switch (core::from_string<level>(name).value_or(level::warning)) {
+    case level::trace:
+    case level::debug:
+      return severity::debug;
+    case level::info:
+      return severity::info;
+    case level::warning:
+      return severity::warning;
+    case level::error:
+      return severity::error;
+    case level::off:
+      return static_cast<severity>(static_cast<int>(severity::error) + 1);
   }
   return severity::warning;
 }

@@ -16,13 +16,7 @@ namespace maestro::app {
 namespace {
 
 maestro::log::level parse_level(const std::string& name) {
-  using maestro::log::level;
-  for (const auto l : {level::trace, level::debug, level::info, level::warning, level::error}) {
-    if (maestro::log::to_string(l) == name) {
-      return l;
-    }
-  }
-  return level::off;
+  return maestro::core::from_string<maestro::log::level>(name).value_or(maestro::log::level::off);
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
+#include <maestro/log.hpp>
 #include <maestro/refused.hpp>
 
 #include "cli_options.hpp"
@@ -36,6 +38,15 @@ void add_source_flags(CLI::App& command, common_options& common) {
   command.add_option("--bd", common.bd, "The bd executable (with --beads)")->group("");
 }
 
+// The names `--log-level` takes: the engine's levels.
+std::vector<std::string> level_names() {
+  std::vector<std::string> out;
+  for (const auto l : maestro::core::all_values<maestro::log::level>()) {
+    out.emplace_back(maestro::core::name_of(l));
+  }
+  return out;
+}
+
 // What every command reads: the configuration, the state, the output form.
 void add_state_flags(CLI::App& command, common_options& common) {
   command.add_option("--config", common.config,
@@ -43,7 +54,7 @@ void add_state_flags(CLI::App& command, common_options& common) {
   command.add_option("--state-dir", common.state_dir, "State directory (overrides state_dir)");
   command.add_flag("--json", common.json, "Machine output on stdout; logs go to stderr");
   command.add_option("--log-level", common.log_level, "trace, debug, info, warning, error or off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "off"}))
+      ->check(CLI::IsMember(level_names()))
       ->capture_default_str();
 }
 

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/state_dir.hpp>
 
@@ -21,18 +22,9 @@ std::size_t done_count(const core::group_machine& m) {
          m.count(task_status::cancelled);
 }
 
+// A message's level, as its line starts; "note" for a level beyond `error`.
 std::string_view level_name(severity level) {
-  switch (level) {
-    case severity::debug:
-      return "debug";
-    case severity::info:
-      return "info";
-    case severity::warning:
-      return "warning";
-    case severity::error:
-      return "error";
-  }
-  return "note";
+  return core::name_of(level, "note");
 }
 
 // How many lines of a failed task's log are shown, and how wide each may be.

@@ -22,6 +22,7 @@
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/state_dir.hpp>
+#include <maestro/unique_fd.hpp>
 
 #include "cli_options.hpp"
 #include "inputs.hpp"
@@ -32,25 +33,6 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-// A descriptor closed on scope exit.
-class fd_guard {
- public:
-  explicit fd_guard(int fd = -1) noexcept : fd_(fd) {}
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-  ~fd_guard() { reset(); }
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 int pidfd_open(int pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -142,7 +124,7 @@ int run_wait(const common_options& common, const std::string& group_id,
     return 2;
   }
 
-  const fd_guard inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  const unique_fd inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (inotify.get() < 0) {
     throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
   }
@@ -156,7 +138,7 @@ int run_wait(const common_options& common, const std::string& group_id,
     fs::create_directories(groups);
     ::inotify_add_watch(inotify.get(), groups.c_str(), IN_CREATE | IN_MOVED_TO);
   }
-  fd_guard pidfd;
+  unique_fd pidfd;
   int watched_pid = 0;
   for (;;) {
     if (dir_watch < 0 && fs::exists(dir)) {
@@ -205,7 +187,7 @@ int run_cancel(const common_options& common, const std::string& group_id) {
     return 2;
   }
   const int pid = engine_pid_of(dir);
-  const fd_guard pidfd(pid > 0 ? pidfd_open(pid) : -1);
+  const unique_fd pidfd(pid > 0 ? pidfd_open(pid) : -1);
   if (!group_is_locked(dir) || pidfd.get() < 0) {
     fmt::print(stderr, "maestro-async: group {} is not running\n", core::printable(group_id));
     return 2;

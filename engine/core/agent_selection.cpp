@@ -25,15 +25,7 @@ bool equal_at(std::string_view text, std::size_t at, std::string_view keyword) n
 }  // namespace
 
 std::string_view to_string(agent_source source) noexcept {
-  switch (source) {
-    case agent_source::metadata:
-      return "metadata.subagent_type";
-    case agent_source::keywords:
-      return "keywords";
-    case agent_source::default_agent:
-      return "default_agent";
-  }
-  return "unknown";
+  return name_of(source);
 }
 
 bool contains_word(std::string_view text, std::string_view keyword) noexcept {

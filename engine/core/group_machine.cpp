@@ -33,73 +33,19 @@ std::string describe_attempt(const attempt_record& a) {
 }  // namespace
 
 std::string_view to_string(task_status s) noexcept {
-  switch (s) {
-    case task_status::pending:
-      return "pending";
-    case task_status::blocked:
-      return "blocked";
-    case task_status::queued:
-      return "queued";
-    case task_status::running:
-      return "running";
-    case task_status::completed:
-      return "completed";
-    case task_status::failed:
-      return "failed";
-    case task_status::timed_out:
-      return "timed_out";
-    case task_status::skipped:
-      return "skipped";
-    case task_status::cancelled:
-      return "cancelled";
-  }
-  return "unknown";
+  return name_of(s);
 }
 
 std::string_view to_string(group_phase p) noexcept {
-  switch (p) {
-    case group_phase::pre_execution:
-      return "pre_execution";
-    case group_phase::concurrent_execution:
-      return "concurrent_execution";
-    case group_phase::coordination:
-      return "coordination";
-    case group_phase::post_execution:
-      return "post_execution";
-  }
-  return "unknown";
+  return name_of(p);
 }
 
 std::string_view to_string(group_status s) noexcept {
-  switch (s) {
-    case group_status::pending:
-      return "pending";
-    case group_status::running:
-      return "running";
-    case group_status::completed:
-      return "completed";
-    case group_status::failed:
-      return "failed";
-    case group_status::incomplete:
-      return "incomplete";
-    case group_status::cancelled:
-      return "cancelled";
-  }
-  return "unknown";
+  return name_of(s);
 }
 
 std::string_view to_string(test_status s) noexcept {
-  switch (s) {
-    case test_status::not_run:
-      return "not_run";
-    case test_status::passed:
-      return "passed";
-    case test_status::failed:
-      return "failed";
-    case test_status::none:
-      return "none";
-  }
-  return "unknown";
+  return name_of(s);
 }
 
 bool is_terminal(task_status s) noexcept {

@@ -7,17 +7,7 @@ bool dependency::gates() const noexcept {
 }
 
 std::string_view to_string(skip_reason reason) noexcept {
-  switch (reason) {
-    case skip_reason::not_an_issue:
-      return "not an issue record";
-    case skip_reason::closed_status:
-      return "closed";
-    case skip_reason::parked_status:
-      return "parked";
-    case skip_reason::unknown_status:
-      return "unknown status";
-  }
-  return "unknown";
+  return name_of(reason);
 }
 
 bool is_closed_status(std::string_view status) noexcept {

@@ -21,6 +21,7 @@
 #include <maestro/log.hpp>
 #include <maestro/task_file.hpp>
 #include <maestro/test_detection.hpp>
+#include <maestro/unique_fd.hpp>
 
 namespace maestro::detail {
 namespace asio = boost::asio;
@@ -71,11 +72,11 @@ std::string read_tail(const std::filesystem::path& path, std::uintmax_t offset,
 }
 
 void append_line(const std::filesystem::path& path, const std::string& line) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd >= 0) {
+  const unique_fd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (fd) {
     const std::string text = line + "\n";
-    [[maybe_unused]] const auto n = ::write(fd, text.data(), text.size());
-    ::close(fd);
+    [[maybe_unused]] const auto n = ::write(fd.get(), text.data(), text.size());
   }
 }
 

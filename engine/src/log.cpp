@@ -41,21 +41,7 @@ void write(level severity, std::string_view message) {
 }
 
 std::string_view to_string(level severity) noexcept {
-  switch (severity) {
-    case level::trace:
-      return "trace";
-    case level::debug:
-      return "debug";
-    case level::info:
-      return "info";
-    case level::warning:
-      return "warning";
-    case level::error:
-      return "error";
-    case level::off:
-      return "off";
-  }
-  return "unknown";
+  return core::name_of(severity);
 }
 
 }  // namespace maestro::log

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <maestro/state_store.hpp>
+#include <maestro/unique_fd.hpp>
 
 namespace maestro {
 
@@ -142,7 +143,7 @@ class file_state_store final : public state_store {
   std::string pending_events_;   // whole lines not yet appended
   std::string last_group_line_;  // to log a group change once
   std::string last_error_;       // the last failed write's reason
-  int events_fd_ = -1;
+  unique_fd events_fd_;
   std::size_t events_size_ = 0;  // what events.jsonl holds
   std::size_t reserved_to_ = 0;  // allocated up to here
   bool reserve_supported_ = true;

@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <maestro/launcher.hpp>
+#include <maestro/unique_fd.hpp>
 
 namespace maestro {
 
@@ -37,7 +38,7 @@ class local_launcher final : public launcher {
 
  private:
   boost::asio::any_io_executor executor_;
-  int null_fd_ = -1;  // /dev/null, opened once: every child's default stdin
+  unique_fd null_fd_;  // /dev/null, opened once: every child's default stdin
 };
 
 }  // namespace maestro

@@ -2,10 +2,24 @@
 
 #include <string_view>
 
+#include <maestro/core/enum_names.hpp>
+
 namespace maestro::log {
 
 /// Severity of an engine log record, lowest first.
 enum class level { trace, debug, info, warning, error, off };
+
+/// The names of the levels, as `--log-level` takes them.
+constexpr auto enum_names(level) noexcept {
+  return core::make_enum_table<level>({
+      {level::trace, "trace"},
+      {level::debug, "debug"},
+      {level::info, "info"},
+      {level::warning, "warning"},
+      {level::error, "error"},
+      {level::off, "off"},
+  });
+}
 
 /// The engine's own gate. It is `off` until the host raises it, so an
 /// embedding host that configures no Boost.Log sink never sees Boost.Log's

@@ -11,6 +11,8 @@
 
 #include <boost/json/value.hpp>
 
+#include <maestro/unique_fd.hpp>
+
 namespace maestro {
 
 /// `<state_dir>/parallel_groups/<group-id>`.
@@ -101,7 +103,7 @@ class group_lock {
 
  private:
   explicit group_lock(int fd) noexcept : fd_(fd) {}
-  int fd_ = -1;
+  unique_fd fd_;
 };
 
 }  // namespace maestro

@@ -4,12 +4,22 @@
 #include <cstddef>
 #include <string_view>
 
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_machine.hpp>
 
 namespace maestro {
 
 /// How much a message matters.
 enum class severity { debug, info, warning, error };
+
+constexpr auto enum_names(severity) noexcept {
+  return core::make_enum_table<severity>({
+      {severity::debug, "debug"},
+      {severity::info, "info"},
+      {severity::warning, "warning"},
+      {severity::error, "error"},
+  });
+}
 
 /// The status port: how the engine reports progress. The core never logs;
 /// the runtime calls these on its strand, and the host decides what is shown

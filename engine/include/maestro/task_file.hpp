@@ -6,6 +6,7 @@
 
 #include <boost/json/fwd.hpp>
 
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/task.hpp>
 
@@ -18,6 +19,15 @@ enum class task_file_format {
   tasks_object,  ///< one object with a `tasks` key
   json_lines     ///< anything else: one JSON value per line (beads exports)
 };
+
+/// The names of the formats, as `detect --json` writes them.
+constexpr auto enum_names(task_file_format) noexcept {
+  return core::make_enum_table<task_file_format>({
+      {task_file_format::json_array, "json_array"},
+      {task_file_format::tasks_object, "tasks_object"},
+      {task_file_format::json_lines, "json_lines"},
+  });
+}
 
 /// A parsed task document: every record in input order, skipped ones
 /// included (planning decides what runs).

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <maestro/core/config.hpp>
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/task.hpp>
 
 namespace maestro::core {
@@ -15,6 +16,14 @@ enum class agent_source {
   keywords,      ///< the keyword table
   default_agent  ///< no metadata and no keyword matched
 };
+
+constexpr auto enum_names(agent_source) noexcept {
+  return make_enum_table<agent_source>({
+      {agent_source::metadata, "metadata.subagent_type"},
+      {agent_source::keywords, "keywords"},
+      {agent_source::default_agent, "default_agent"},
+  });
+}
 
 /// The readable name of an agent source, as used in `detect` output.
 [[nodiscard]] std::string_view to_string(agent_source source) noexcept;

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <maestro/core/enum_names.hpp>
+
 namespace maestro::core {
 
 /// The longest duration accepted anywhere, in seconds (1e9, about 31
@@ -36,6 +38,14 @@ enum class stdin_source {
   null_device,  ///< `/dev/null`
   prompt        ///< the filled-in prompt, written to a pipe
 };
+
+/// The names of `stdin` in the configuration.
+constexpr auto enum_names(stdin_source) noexcept {
+  return make_enum_table<stdin_source>({
+      {stdin_source::null_device, "null"},
+      {stdin_source::prompt, "prompt"},
+  });
+}
 
 /// `agents.NAME`: every field is optional and falls back to `agent_defaults`.
 struct agent_config {
@@ -78,6 +88,14 @@ struct test_config {
 
 /// `launcher.kind`.
 enum class launcher_kind { local, slurm };
+
+/// The names of `launcher.kind` in the configuration.
+constexpr auto enum_names(launcher_kind) noexcept {
+  return make_enum_table<launcher_kind>({
+      {launcher_kind::local, "local"},
+      {launcher_kind::slurm, "slurm"},
+  });
+}
 
 /// `launcher`.
 struct launcher_config {

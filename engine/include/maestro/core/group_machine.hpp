@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include <maestro/core/enum_names.hpp>
+
 namespace maestro::core {
 
 /// A point in time on the engine's monotonic clock. The core never reads a
@@ -34,11 +36,46 @@ enum class task_status {
   cancelled   ///< the engine was stopped by a signal or a host's cancellation
 };
 
+/// The names of task statuses, as `metadata.json` and `--json` write them.
+constexpr auto enum_names(task_status) noexcept {
+  return make_enum_table<task_status>({
+      {task_status::pending, "pending"},
+      {task_status::blocked, "blocked"},
+      {task_status::queued, "queued"},
+      {task_status::running, "running"},
+      {task_status::completed, "completed"},
+      {task_status::failed, "failed"},
+      {task_status::timed_out, "timed_out"},
+      {task_status::skipped, "skipped"},
+      {task_status::cancelled, "cancelled"},
+  });
+}
+
 /// A group's phase: the Python coordinator's four.
 enum class group_phase { pre_execution, concurrent_execution, coordination, post_execution };
 
+constexpr auto enum_names(group_phase) noexcept {
+  return make_enum_table<group_phase>({
+      {group_phase::pre_execution, "pre_execution"},
+      {group_phase::concurrent_execution, "concurrent_execution"},
+      {group_phase::coordination, "coordination"},
+      {group_phase::post_execution, "post_execution"},
+  });
+}
+
 /// A group's status. `pending` before it starts, `running` until terminal.
 enum class group_status { pending, running, completed, failed, incomplete, cancelled };
+
+constexpr auto enum_names(group_status) noexcept {
+  return make_enum_table<group_status>({
+      {group_status::pending, "pending"},
+      {group_status::running, "running"},
+      {group_status::completed, "completed"},
+      {group_status::failed, "failed"},
+      {group_status::incomplete, "incomplete"},
+      {group_status::cancelled, "cancelled"},
+  });
+}
 
 /// The outcome of the test phase.
 enum class test_status {
@@ -47,6 +84,15 @@ enum class test_status {
   failed,
   none  ///< no suite found, or the test command is "none": a warning, never a pass
 };
+
+constexpr auto enum_names(test_status) noexcept {
+  return make_enum_table<test_status>({
+      {test_status::not_run, "not_run"},
+      {test_status::passed, "passed"},
+      {test_status::failed, "failed"},
+      {test_status::none, "none"},
+  });
+}
 
 /// How to stop a group.
 enum class stop_mode {
@@ -57,6 +103,7 @@ enum class stop_mode {
 /// The signals the core asks for.
 enum class kill_signal { terminate, kill };
 
+/// The names above; "unknown" for a value outside the enum.
 [[nodiscard]] std::string_view to_string(task_status s) noexcept;
 [[nodiscard]] std::string_view to_string(group_phase p) noexcept;
 [[nodiscard]] std::string_view to_string(group_status s) noexcept;
@@ -344,7 +391,7 @@ class group_machine {
   std::unordered_map<std::string_view, std::size_t> index_of_;
   std::map<std::string, std::set<queue_key>, std::less<>> queues_;  // per agent
   std::map<std::string, int, std::less<>> agent_running_;
-  std::array<std::size_t, 9> status_counts_{};  // per task_status
+  std::array<std::size_t, enum_count<task_status>> status_counts_{};  // per task_status
   std::size_t running_ = 0;
   std::size_t queued_ = 0;
   std::size_t waiting_delay_ = 0;

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <maestro/core/enum_names.hpp>
+
 namespace maestro::core {
 
 /// One edge of the dependency graph: the task that holds it depends on `id`.
@@ -52,6 +54,15 @@ enum class skip_reason {
   parked_status,  ///< `deferred`, `pinned` or `hooked`
   unknown_status  ///< a custom status the engine does not run
 };
+
+constexpr auto enum_names(skip_reason) noexcept {
+  return make_enum_table<skip_reason>({
+      {skip_reason::not_an_issue, "not an issue record"},
+      {skip_reason::closed_status, "closed"},
+      {skip_reason::parked_status, "parked"},
+      {skip_reason::unknown_status, "unknown status"},
+  });
+}
 
 /// The readable name of a skip reason, as used in `detect` output.
 [[nodiscard]] std::string_view to_string(skip_reason reason) noexcept;
