@@ -418,22 +418,13 @@ void group_machine::on(const timer_event& e, clock_time now) {
       errors_.push_back("group timed out after " + std::to_string(settings_.group_timeout_s) +
                         " s");
       for (std::size_t i = 0; i < tasks_.size(); ++i) {
-        auto& st = states_[i];
-        if (st.status == task_status::running) {
-          st.history.back().timed_out = true;
+        if (states_[i].status == task_status::running) {
+          states_[i].history.back().timed_out = true;
           terminate(i, now);
-        } else if (!is_terminal(st.status)) {
-          st.error = "not run: the group timed out";
-          finish_task(i, task_status::skipped, now, false);
         }
       }
-      waiting_for_blockers_ = false;
-      group_changed();
-      if (awaiting_command_) {
-        out_->emplace_back(stop_commands_action{});  // the refresh is still running
-        return;
-      }
-      maybe_post_execution(now);
+      skip_unstarted("not run: the group timed out", now);
+      wind_down(now);
       return;
     case timer_kind::blocked_wait:
       if (waiting_for_blockers_) {
@@ -568,12 +559,7 @@ void group_machine::on(const halt_event& e, clock_time now) {
     // Before the start: nothing runs at all.
     stopping_ = true;
     status_ = group_status::running;
-    for (std::size_t i = 0; i < tasks_.size(); ++i) {
-      if (!is_terminal(states_[i].status)) {
-        states_[i].error = "not run: " + e.reason;
-        finish_task(i, task_status::skipped, now, false);
-      }
-    }
+    skip_unstarted("not run: " + e.reason, now);
     phase_ = group_phase::post_execution;
     group_changed();
     conclude(now);
@@ -584,13 +570,21 @@ void group_machine::on(const halt_event& e, clock_time now) {
     return;  // tests, closing or a stop are under way: they end the group
   }
   stopping_ = true;
+  skip_unstarted("not run: " + e.reason, now);
+  wind_down(now);
+}
+
+void group_machine::skip_unstarted(const std::string& reason, clock_time now) {
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     auto& st = states_[i];
     if (st.status != task_status::running && !is_terminal(st.status)) {
-      st.error = "not run: " + e.reason;
+      st.error = reason;
       finish_task(i, task_status::skipped, now, false);
     }
   }
+}
+
+void group_machine::wind_down(clock_time now) {
   waiting_for_blockers_ = false;
   group_changed();
   if (awaiting_command_) {

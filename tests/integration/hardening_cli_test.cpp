@@ -327,14 +327,9 @@ BOOST_AUTO_TEST_CASE(a_sigkill_loses_nothing_the_engine_observed) {
     (void)engine.wait();
     const auto first = lines("ledger");
     std::map<std::string, long long> ended;
-    for (const auto& line : first) {
-      std::istringstream in(line);
-      std::string id;
-      std::string what;
-      long long ns = 0;
-      in >> id >> what >> ns;
-      if (what == "end") {
-        ended[id] = ns;
+    for (const auto& i : maestro::test::intervals(first)) {
+      if (i.end != 0) {
+        ended[i.id] = i.end;
       }
     }
     const auto r = run({"resume", "--group-id", "g"});

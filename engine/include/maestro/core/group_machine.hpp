@@ -363,6 +363,12 @@ class group_machine {
   void requeue_later(std::size_t task, double delay_s, clock_time now);
   void finish_task(std::size_t task, task_status status, clock_time now, bool satisfies_dependents);
   void end_waiting_for_blockers();
+  /// Launches have stopped: every task not running and not ended is
+  /// `skipped` with `reason`.
+  void skip_unstarted(const std::string& reason, clock_time now);
+  /// Launches have stopped: the refresh, if it runs, is ended; otherwise
+  /// the group goes on to post-execution once nothing runs.
+  void wind_down(clock_time now);
   void set_timer(timer_kind kind, std::size_t task, clock_time deadline);
   void cancel_attempt_timers(std::size_t task);
   void set_status(std::size_t task, task_status s);
