@@ -580,8 +580,8 @@ void file_state_store::reserve_ahead() {
   if (::fallocate(events_fd_.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(events_size_),
                   static_cast<off_t>(reserve_chunk)) == 0) {
     reserved_to_ = events_size_ + reserve_chunk;
-  } else if (errno == EOPNOTSUPP || errno == ENOSYS) {
-    reserve_supported_ = false;
+  } else if (errno != ENOSPC && errno != EDQUOT) {
+    reserve_supported_ = false;  // not offered by this file system: no reserve
   } else if (on_error_) {
     // The disk is (nearly) full: what is reserved still takes the lines of
     // the children that run, while the runtime stops launching.
