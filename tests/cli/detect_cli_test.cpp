@@ -89,19 +89,19 @@ BOOST_AUTO_TEST_CASE(custom_keywords_and_default_agent_from_config) {
 }
 
 BOOST_AUTO_TEST_CASE(real_beads_exports) {
-  const std::filesystem::path shared = MAESTRO_SHARED_BEADS_DIR;
-  if (!std::filesystem::is_directory(shared)) {
-    BOOST_TEST_MESSAGE("no shared beads exports; skipped");
-    return;
-  }
+  const std::filesystem::path shared = MAESTRO_BEADS_EXPORTS_DIR;
+  BOOST_TEST_REQUIRE(std::filesystem::is_directory(shared), shared);
+  int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(shared)) {
     if (entry.path().extension() != ".jsonl") {
       continue;
     }
+    ++files;
     const auto r = run({"detect", "--json", "--tasks-file", entry.path().string()});
     BOOST_TEST(r.exit_code == 0, entry.path() << ": " << r.err);
     BOOST_TEST(json::parse(r.out).as_object().contains("_skipped"));
   }
+  BOOST_TEST(files == 2);
 }
 
 // Each bad input: exit 2, one line on stderr naming the file and the
