@@ -8,4 +8,4 @@ dir=${MAESTRO_TEST_BUILD_DIR:-$root/build-test}
 rm -rf "$dir"
 "$here/build.sh" "$dir" -DCMAKE_BUILD_TYPE=Debug
 cd "$dir"
-ctest --output-on-failure -j "${MAESTRO_JOBS:-$(nproc)}"
+"$here/run-ctest.sh" --output-on-failure -j "${MAESTRO_JOBS:-$(nproc)}"
