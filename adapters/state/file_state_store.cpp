@@ -373,8 +373,7 @@ void file_state_store::flush(const core::group_machine& machine) {
     timer_.cancel();
     armed_ = false;
   }
-  append_events();
-  const bool written = write(machine, true);
+  const bool written = write(machine, true);  // appends the pending lines first
   if (written && !marked_) {
     // This run's lines begin here, right after a metadata.json that holds
     // everything before them: `resume` replays the lines after the last

@@ -107,7 +107,6 @@ void group_runner::stop(core::stop_mode mode, std::string reason) {
 
 asio::awaitable<core::group_status> group_runner::run() {
   co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-  std::filesystem::create_directories(request_.record.dir / "logs");
   // The store keeps the record (per-task data: one copy, not two).
   // State that cannot be written (a full disk, a planted symlink): nothing
   // more is launched, the children that run are left to end, the store
