@@ -5,7 +5,7 @@
 #include <exception>
 #include <string_view>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
 #include <maestro/core/input_error.hpp>
 
 #include "fuzz_support.hpp"

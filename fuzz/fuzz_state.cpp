@@ -13,7 +13,7 @@
 #include <string_view>
 #include <system_error>
 
-#include <maestro/state_dir.hpp>
+#include <maestro/adapters/state_dir.hpp>
 
 #include "fuzz_support.hpp"
 

@@ -7,9 +7,9 @@
 #include <exception>
 #include <string_view>
 
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/plan.hpp>
-#include <maestro/task_file.hpp>
 
 #include "fuzz_support.hpp"
 

@@ -19,12 +19,11 @@
 
 #include <boost/json.hpp>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
+#include <maestro/adapters/json_position.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
-
-#include "task_file/json_position.hpp"
 
 namespace maestro {
 namespace {

@@ -13,7 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/process/v2/process.hpp>
 
-#include <maestro/local_launcher.hpp>
+#include <maestro/adapters/local_launcher.hpp>
 
 namespace maestro {
 namespace asio = boost::asio;

@@ -11,7 +11,7 @@
 
 #include <boost/json.hpp>
 
-#include <maestro/test_detection.hpp>
+#include <maestro/adapters/test_detection.hpp>
 
 namespace maestro {
 namespace {

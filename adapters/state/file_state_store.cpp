@@ -15,7 +15,7 @@
 
 #include <boost/json.hpp>
 
-#include <maestro/file_state_store.hpp>
+#include <maestro/adapters/file_state_store.hpp>
 
 namespace maestro {
 namespace json = boost::json;

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include <maestro/leftovers.hpp>
+#include <maestro/adapters/leftovers.hpp>
 
 namespace maestro {
 namespace {

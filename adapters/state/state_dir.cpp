@@ -12,11 +12,11 @@
 
 #include <boost/json.hpp>
 
+#include <maestro/adapters/state_dir.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/refused.hpp>
-#include <maestro/state_dir.hpp>
 
 namespace maestro {
 namespace json = boost::json;

@@ -1,5 +1,3 @@
-#include "task_file/json_position.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 
+#include <maestro/adapters/json_position.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/unique_fd.hpp>
 

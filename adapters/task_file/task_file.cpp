@@ -7,11 +7,10 @@
 
 #include <boost/json.hpp>
 
+#include <maestro/adapters/json_position.hpp>
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/core/config.hpp>
 #include <maestro/core/names.hpp>
-#include <maestro/task_file.hpp>
-
-#include "task_file/json_position.hpp"
 
 namespace maestro {
 namespace json = boost::json;

@@ -6,7 +6,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/system/system_error.hpp>
 
-#include <maestro/inotify_watcher.hpp>
+#include <maestro/adapters/inotify_watcher.hpp>
 
 namespace maestro {
 namespace {

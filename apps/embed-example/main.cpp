@@ -30,10 +30,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/coordinator.hpp>
 #include <maestro/status_sink.hpp>
-#include <maestro/task_file.hpp>
 
 namespace {
 namespace asio = boost::asio;

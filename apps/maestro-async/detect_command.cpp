@@ -7,13 +7,13 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <maestro/adapters/state_dir.hpp>
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/core/plan.hpp>
-#include <maestro/state_dir.hpp>
-#include <maestro/task_file.hpp>
 
 #include "cli_options.hpp"
 #include "inputs.hpp"

@@ -4,7 +4,7 @@
 
 #include <fmt/core.h>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 

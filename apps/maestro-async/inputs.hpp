@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <string>
 
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/core/config.hpp>
-#include <maestro/task_file.hpp>
 
 #include "cli_options.hpp"
 

@@ -5,9 +5,9 @@
 
 #include <fmt/core.h>
 
+#include <maestro/adapters/state_dir.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/core/names.hpp>
-#include <maestro/state_dir.hpp>
 
 #include "terminal_text.hpp"
 

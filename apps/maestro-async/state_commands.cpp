@@ -7,9 +7,9 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <maestro/adapters/state_dir.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
-#include <maestro/state_dir.hpp>
 
 #include "cli_options.hpp"
 #include "inputs.hpp"

@@ -35,9 +35,9 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
+#include <maestro/adapters/local_launcher.hpp>
 #include <maestro/coordinator.hpp>
-#include <maestro/local_launcher.hpp>
 #include <maestro/status_sink.hpp>
 
 #include "bench.hpp"

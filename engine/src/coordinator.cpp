@@ -14,13 +14,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <maestro/adapters/leftovers.hpp>
+#include <maestro/adapters/local_launcher.hpp>
+#include <maestro/adapters/state_dir.hpp>
 #include <maestro/coordinator.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
-#include <maestro/leftovers.hpp>
-#include <maestro/local_launcher.hpp>
-#include <maestro/state_dir.hpp>
 
 #include "group_runner.hpp"
 

@@ -16,11 +16,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <maestro/adapters/task_file.hpp>
+#include <maestro/adapters/test_detection.hpp>
 #include <maestro/agent_command.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/log.hpp>
-#include <maestro/task_file.hpp>
-#include <maestro/test_detection.hpp>
 #include <maestro/unique_fd.hpp>
 
 namespace maestro::detail {

@@ -14,11 +14,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <maestro/adapters/file_state_store.hpp>
+#include <maestro/adapters/inotify_watcher.hpp>
 #include <maestro/core/config.hpp>
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/task.hpp>
-#include <maestro/file_state_store.hpp>
-#include <maestro/inotify_watcher.hpp>
 #include <maestro/launcher.hpp>
 #include <maestro/status_sink.hpp>
 #include <maestro/tracker.hpp>

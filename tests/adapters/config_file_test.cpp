@@ -9,7 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
 #include <maestro/core/config.hpp>
 #include <maestro/core/input_error.hpp>
 

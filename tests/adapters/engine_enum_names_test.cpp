@@ -3,10 +3,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/log.hpp>
 #include <maestro/status_sink.hpp>
-#include <maestro/task_file.hpp>
 
 #include "support/enum_checks.hpp"
 

@@ -11,8 +11,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <maestro/adapters/file_state_store.hpp>
 #include <maestro/core/group_machine.hpp>
-#include <maestro/file_state_store.hpp>
 
 #include "support/temp_dir.hpp"
 

@@ -6,7 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <maestro/inotify_watcher.hpp>
+#include <maestro/adapters/inotify_watcher.hpp>
 
 #include "support/temp_dir.hpp"
 

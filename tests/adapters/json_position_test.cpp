@@ -1,6 +1,6 @@
-#include "task_file/json_position.hpp"
-
 #include <boost/test/unit_test.hpp>
+
+#include <maestro/adapters/json_position.hpp>
 
 using namespace maestro::adapters;
 

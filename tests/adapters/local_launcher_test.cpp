@@ -10,7 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <maestro/local_launcher.hpp>
+#include <maestro/adapters/local_launcher.hpp>
 
 #include "support/temp_dir.hpp"
 

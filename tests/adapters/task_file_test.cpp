@@ -9,11 +9,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <maestro/adapters/json_position.hpp>
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/core/input_error.hpp>
-#include <maestro/task_file.hpp>
 
 #include "support/temp_dir.hpp"
-#include "task_file/json_position.hpp"
 
 using namespace maestro;
 

@@ -5,8 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <maestro/adapters/test_detection.hpp>
 #include <maestro/core/group_machine.hpp>
-#include <maestro/test_detection.hpp>
 
 #include "support/temp_dir.hpp"
 

@@ -7,9 +7,9 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/coordinator.hpp>
-#include <maestro/task_file.hpp>
 
 int main() {
   auto document = maestro::parse_task_document(

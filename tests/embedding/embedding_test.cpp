@@ -29,10 +29,10 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <maestro/config_file.hpp>
+#include <maestro/adapters/config_file.hpp>
+#include <maestro/adapters/task_file.hpp>
 #include <maestro/coordinator.hpp>
 #include <maestro/status_sink.hpp>
-#include <maestro/task_file.hpp>
 
 #include "support/temp_dir.hpp"
 
