@@ -33,7 +33,7 @@
 #include <maestro/adapters/config_file.hpp>
 #include <maestro/adapters/task_file.hpp>
 #include <maestro/coordinator.hpp>
-#include <maestro/status_sink.hpp>
+#include <maestro/ports/status_sink.hpp>
 
 namespace {
 namespace asio = boost::asio;

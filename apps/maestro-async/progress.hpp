@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include <maestro/status_sink.hpp>
+#include <maestro/ports/status_sink.hpp>
 
 namespace maestro::app {
 

@@ -38,7 +38,7 @@
 #include <maestro/adapters/config_file.hpp>
 #include <maestro/adapters/local_launcher.hpp>
 #include <maestro/coordinator.hpp>
-#include <maestro/status_sink.hpp>
+#include <maestro/ports/status_sink.hpp>
 
 #include "bench.hpp"
 

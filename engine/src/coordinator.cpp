@@ -1,30 +1,19 @@
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <limits>
 #include <map>
-#include <signal.h>
-#include <sys/resource.h>
+#include <stdexcept>
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 
-#include <maestro/adapters/leftovers.hpp>
-#include <maestro/adapters/local_launcher.hpp>
-#include <maestro/adapters/state_dir.hpp>
 #include <maestro/coordinator.hpp>
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 
 #include "group_runner.hpp"
-
-extern char** environ;
 
 namespace maestro {
 namespace asio = boost::asio;
@@ -60,55 +49,6 @@ std::string command_name(const core::config& config, const std::string& agent) {
   return command.empty() ? std::string{} : command.front();
 }
 
-// Can `name` be executed: a path (relative to `workdir`) to an executable
-// file, or a name found on PATH?
-bool resolves(const std::string& name, const std::filesystem::path& workdir) {
-  const auto executable = [](const std::filesystem::path& p) {
-    std::error_code ec;
-    return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
-  };
-  if (name.empty()) {
-    return false;
-  }
-  if (name.find('/') != std::string::npos) {
-    const std::filesystem::path p(name);
-    return executable(p.is_absolute() ? p : workdir / p);
-  }
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  while (true) {
-    const auto colon = dirs.find(':');
-    const auto dir = dirs.substr(0, colon);
-    if (executable(std::filesystem::path(dir.empty() ? "." : dir) / name)) {
-      return true;
-    }
-    if (colon == std::string_view::npos) {
-      return false;
-    }
-    dirs.remove_prefix(colon + 1);
-  }
-}
-
-// How many agents the descriptor limit lets run at once. Each running
-// agent holds a pidfd, and while it starts its log and, with a prompt, a
-// socket pair; the engine keeps some for itself (state files, watches, the
-// host's own).
-struct descriptor_budget {
-  rlim_t limit = RLIM_INFINITY;
-  int agents = std::numeric_limits<int>::max();
-};
-descriptor_budget descriptor_cap() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
-    return {};
-  }
-  constexpr rlim_t reserved = 64;
-  constexpr rlim_t per_agent = 2;
-  const auto cap = limit.rlim_cur > reserved ? (limit.rlim_cur - reserved) / per_agent : 1;
-  return {limit.rlim_cur, static_cast<int>(std::clamp<rlim_t>(
-                              cap, 1, static_cast<rlim_t>(std::numeric_limits<int>::max())))};
-}
-
 // What `run` and `execute` say of a completed stage that gained tasks.
 template <class State>
 std::string new_tasks_note(const State& state) {
@@ -119,28 +59,16 @@ std::string new_tasks_note(const State& state) {
          (state.new_tasks == 1 ? "" : "s");
 }
 
-// A group's recorded state; a damaged one is refused (exit 2), naming the
-// file and the reason.
-std::optional<boost::json::value> recorded_state(const std::filesystem::path& dir,
-                                                 const std::string& group_id) {
+// Runs `read` on the state of `group_id`; a damaged state is refused
+// (exit 2), naming the file and the reason.
+template <class Read>
+auto refusing_damaged(const std::string& group_id, Read read) {
   try {
-    return read_metadata(dir);
+    return read();
   } catch (const state_damaged& e) {
     throw refused("group " + core::printable(group_id) + ": " + e.what() +
                   " (move the group's directory away to start it afresh)");
   }
-}
-
-// True when the group's state records an engine that no longer exists.
-bool recorded_engine_gone(const std::filesystem::path& dir, const std::string& group_id) {
-  const auto metadata = recorded_state(dir, group_id);
-  if (!metadata) {
-    return false;
-  }
-  const auto* pid = metadata->get_object().if_contains("engine_pid");
-  return pid != nullptr && pid->is_int64() && pid->get_int64() > 0 &&
-         pid->get_int64() != ::getpid() && ::kill(static_cast<pid_t>(pid->get_int64()), 0) != 0 &&
-         errno == ESRCH;
 }
 
 }  // namespace
@@ -156,9 +84,9 @@ int run_outcome::exit_code() const noexcept {
   return stopped ? 1 : incomplete ? 4 : 0;
 }
 
-coordinator::coordinator(const asio::any_io_executor& executor, core::config config,
-                         std::vector<core::task> tasks, coordinator_options options)
-    : strand_(asio::make_strand(executor)),
+coordinator::coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
+                         coordinator_options options)
+    : strand_(std::move(strand)),
       config_(std::move(config)),
       tasks_(std::move(tasks)),
       options_(std::move(options)) {
@@ -167,11 +95,26 @@ coordinator::coordinator(const asio::any_io_executor& executor, core::config con
   if (state_dir_.is_relative()) {
     state_dir_ = options_.workdir / state_dir_;
   }
+}
+
+coordinator::coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
+                         coordinator_options options, coordinator_ports ports)
+    : coordinator(std::move(strand), std::move(config), std::move(tasks), std::move(options)) {
+  wire(ports);
+}
+
+void coordinator::wire(coordinator_ports ports) {
+  if (ports.process_launcher == nullptr || ports.state == nullptr ||
+      ports.task_tracker == nullptr || ports.tests == nullptr || ports.clock == nullptr) {
+    throw std::invalid_argument(
+        "coordinator: the launcher, state, tracker, test runner and clock ports are required");
+  }
+  ports_ = ports;
   core::plan_options plan_options;
   plan_options.keywords = &config_.keywords();
   plan_options.default_agent = config_.default_agent;
   plan_options.origin = options_.source;
-  completed_ = completed_task_ids(state_dir_);
+  completed_ = ports_.state->completed_task_ids();
   completed_here_.assign(tasks_.size(), false);
   plan_options.completed_elsewhere = completed_;
   plan_ = core::make_plan(tasks_, plan_options);
@@ -181,40 +124,29 @@ coordinator::coordinator(const asio::any_io_executor& executor, core::config con
       closed_in_source_.insert(t.id);
     }
   }
-
-  if (options_.process_launcher == nullptr && config_.launcher.kind == core::launcher_kind::slurm) {
-    throw refused("launcher.kind \"slurm\" is not available in this build yet");
-  }
-  if (options_.process_launcher == nullptr) {
-    own_launcher_ = std::make_unique<local_launcher>(strand_);
-    options_.process_launcher = own_launcher_.get();
-  }
-  if (options_.task_tracker == nullptr) {
-    own_tracker_ = std::make_unique<state_only_tracker>();
-    options_.task_tracker = own_tracker_.get();
-  }
-  if (const auto budget = descriptor_cap(); config_.max_concurrent > budget.agents) {
+  if (const auto capacity = ports_.process_launcher->capacity();
+      capacity && config_.max_concurrent > capacity->children) {
     if (options_.sink != nullptr) {
       options_.sink->message(severity::warning,
                              "max_concurrent " + std::to_string(config_.max_concurrent) +
-                                 " is more than the open-file limit allows (RLIMIT_NOFILE " +
-                                 std::to_string(budget.limit) + "): running at most " +
-                                 std::to_string(budget.agents) +
-                                 " agents at once; raise the limit with `ulimit -n`");
+                                 " is more than " + capacity->limit + ": running at most " +
+                                 std::to_string(capacity->children) + " agents at once; " +
+                                 capacity->remedy);
     }
-    config_.max_concurrent = budget.agents;
+    config_.max_concurrent = capacity->children;
   }
   context_ = std::make_unique<detail::runtime_context>();
   context_->config = &config_;
   context_->workdir = options_.workdir;
   context_->state_dir = state_dir_;
-  context_->process_launcher = options_.process_launcher;
-  context_->task_tracker = options_.task_tracker;
+  context_->process_launcher = ports_.process_launcher;
+  context_->state = ports_.state;
+  context_->task_tracker = ports_.task_tracker;
+  context_->tests = ports_.tests;
+  context_->clock = ports_.clock;
+  context_->source = ports_.source;
   context_->sink = options_.sink;
-  context_->watched_source = options_.watched_source;
-  for (char** e = environ; *e != nullptr; ++e) {
-    context_->base_environment.emplace_back(*e);
-  }
+  context_->base_environment = ports_.process_launcher->inherited_environment();
 }
 
 coordinator::~coordinator() = default;
@@ -240,7 +172,9 @@ void coordinator::preflight(const std::vector<const core::stage*>& stages) const
       for (const auto& agent : chain) {
         auto it = resolved.find(agent);
         if (it == resolved.end()) {
-          it = resolved.emplace(agent, resolves(command_name(config_, agent), options_.workdir))
+          it = resolved
+                   .emplace(agent, ports_.process_launcher->can_start(command_name(config_, agent),
+                                                                      options_.workdir))
                    .first;
         }
         any = any || it->second;
@@ -368,16 +302,16 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
 }
 
 coordinator::recorded_stage_state coordinator::recorded_stage(const core::stage& stage) const {
-  const auto metadata = recorded_state(group_dir(state_dir_, stage.id), stage.id);
+  const auto group = refusing_damaged(stage.id, [&] { return ports_.state->recorded(stage.id); });
   recorded_stage_state out;
-  if (!metadata) {
+  if (!group) {
     return out;
   }
-  const auto& md = metadata->get_object();
-  out.kind = md.at("status") == "completed" ? recorded::completed : recorded::unfinished;
+  out.kind =
+      group->status == core::group_status::completed ? recorded::completed : recorded::unfinished;
   std::unordered_set<std::string_view> known;
-  for (const auto& r : md.at("results").get_array()) {
-    known.insert(r.at("task_id").get_string());
+  for (const auto& t : group->tasks) {
+    known.insert(t.id);
   }
   for (const auto planned : stage.tasks) {
     out.new_tasks += known.contains(tasks_[plan_.tasks[planned].index].id) ? 0 : 1;
@@ -390,10 +324,11 @@ asio::awaitable<void> coordinator::end_leftovers(
   // Process groups recorded as running belong to an engine that is gone
   // (the lock is ours): SIGTERM, the grace period, then SIGKILL. Only those
   // whose processes carry the task's and the group's ids are signalled.
+  auto& launcher = *ports_.process_launcher;
   std::vector<int> groups;
   for (const auto& [id, pgid] : running) {
     if (std::find(groups.begin(), groups.end(), pgid) == groups.end() &&
-        !leftover_processes(pgid, id, group_id).empty()) {
+        launcher.is_leftover(pgid, id, group_id)) {
       groups.push_back(pgid);
       if (options_.sink != nullptr) {
         options_.sink->message(severity::warning, "ending the leftover processes of task " +
@@ -406,13 +341,12 @@ asio::awaitable<void> coordinator::end_leftovers(
     co_return;
   }
   for (const int pgid : groups) {
-    ::kill(-pgid, SIGTERM);
+    launcher.signal({0, pgid}, core::kill_signal::terminate);
   }
-  asio::steady_timer grace(strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
-                                        std::chrono::duration<double>(config_.kill_grace_s)));
-  co_await grace.async_wait(asio::use_awaitable);
+  co_await detail::pause(*ports_.clock, std::chrono::duration_cast<core::clock_time::duration>(
+                                            std::chrono::duration<double>(config_.kill_grace_s)));
   for (const int pgid : groups) {
-    ::kill(-pgid, SIGKILL);
+    launcher.signal({0, pgid}, core::kill_signal::kill);
   }
 }
 
@@ -422,12 +356,12 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
     throw refused("unknown group: " + core::printable(group_id));
   }
   preflight({stage});
-  const auto metadata = recorded_state(group_dir(state_dir_, group_id), group_id);
-  if (!metadata) {
+  const auto group = refusing_damaged(group_id, [&] { return ports_.state->recorded(group_id); });
+  if (!group) {
     throw refused("group " + group_id + " has no state to resume; use execute");
   }
   run_outcome outcome;
-  if (metadata->at("status") == "completed") {
+  if (group->status == core::group_status::completed) {
     outcome.groups.push_back({group_id, core::group_status::completed, "already completed", {}});
     co_return outcome;
   }
@@ -437,20 +371,22 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
 }
 
 asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, stage_start start) {
-  const auto dir = prepare_group_dir(state_dir_, stage.id);
-  auto lock = group_lock::try_acquire(dir);
+  auto& state = *ports_.state;
+  auto lock = state.try_lock(stage.id);
   // The lock of an engine killed outright can outlive it for a moment: a
   // child it was spawning holds a copy of the descriptor until its exec
   // (posix_spawn's window between clone and exec). When the recorded
   // engine is gone, wait for that (up to 2 s) rather than refuse.
-  for (int tries = 0; !lock && tries < 100 && recorded_engine_gone(dir, stage.id); ++tries) {
-    asio::steady_timer pause(strand_, std::chrono::milliseconds(20));
-    co_await pause.async_wait(asio::use_awaitable);
-    lock = group_lock::try_acquire(dir);
+  for (int tries = 0;
+       !lock && tries < 100 &&
+       refusing_damaged(stage.id, [&] { return state.recorded_engine_gone(stage.id); });
+       ++tries) {
+    co_await detail::pause(*ports_.clock, std::chrono::milliseconds(20));
+    lock = state.try_lock(stage.id);
   }
   if (!lock) {
-    throw refused("group " + core::printable(stage.id) + " is already running (lock " +
-                  (dir / "lock").string() + " is held)");
+    throw refused("group " + core::printable(stage.id) + " is already running (" +
+                  state.lock_name(stage.id) + " is held)");
   }
   // What earlier runs recorded, per task: metadata.json, then the lines of
   // events.jsonl written after it (a SIGKILL may have come between).
@@ -460,34 +396,24 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
   };
   std::unordered_map<std::string, earlier_result> earlier;
   std::string created_at;
-  if (const auto metadata = recorded_state(dir, stage.id);
-      metadata && start == stage_start::resume) {
-    const auto& md = metadata->get_object();
-    if (const auto* c = md.if_contains("created_at"); c != nullptr && c->is_string()) {
-      created_at = std::string(c->get_string());
-    }
+  if (auto group = refusing_damaged(stage.id, [&] { return state.recorded(stage.id); });
+      group && start == stage_start::resume) {
+    created_at = std::move(group->created_at);
     std::vector<std::pair<std::string, int>> running;
-    for (const auto& r : md.at("results").get_array()) {
-      const auto& o = r.get_object();
-      std::string id(o.at("task_id").get_string());
-      earlier_result e;
-      e.completed = o.at("status") == "completed";
-      for (const auto& a : o.at("agent_history").get_array()) {
-        e.agents.emplace_back(a.get_string());
+    for (auto& t : group->tasks) {
+      if (t.status == core::task_status::running && t.pgid > 0) {
+        running.emplace_back(t.id, t.pgid);
       }
-      if (const auto* pgid = o.if_contains("pgid");
-          o.at("status") == "running" && pgid != nullptr && pgid->is_int64()) {
-        running.emplace_back(id, static_cast<int>(pgid->get_int64()));
-      }
-      earlier[std::move(id)] = std::move(e);
+      earlier[std::move(t.id)] = {t.status == core::task_status::completed, std::move(t.agents)};
     }
-    for (auto& [id, replayed] : replay_events(dir)) {
+    for (auto& [id, replayed] :
+         refusing_damaged(stage.id, [&] { return state.replay(stage.id); })) {
       auto& e = earlier[id];
-      e.completed = e.completed || replayed.status == "completed";
+      e.completed = e.completed || replayed.status == core::task_status::completed;
       if (replayed.attempt > e.agents.size() && !replayed.agent.empty()) {
         e.agents.push_back(replayed.agent);
       }
-      if (replayed.status == "running" && replayed.pgid > 0) {
+      if (replayed.status == core::task_status::running && replayed.pgid > 0) {
         running.emplace_back(id, replayed.pgid);
       }
     }
@@ -512,7 +438,6 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
                                   ? "Parallel Group " + stage.group
                                   : "Sequential task " + stage.id.substr(stage.group.size() + 1);
   request.record.parallel = request.parallel;
-  request.record.dir = dir;
   request.record.max_concurrent = config_.max_concurrent;
   if (const auto it = config_.group_limits.find(stage.group); it != config_.group_limits.end()) {
     request.record.group_limit = it->second;
@@ -604,7 +529,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
   s.test_required = config_.test.required;
   s.close_tasks = config_.close_tasks;
   s.seed = static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL ^
-           static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+           static_cast<std::uint64_t>(ports_.clock->now().time_since_epoch().count());
 
   detail::group_runner runner(strand_, *context_, std::move(request));
   current_ = &runner;

@@ -3,12 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <fcntl.h>
-#include <fstream>
 #include <iterator>
-#include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,12 +11,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <maestro/adapters/task_file.hpp>
-#include <maestro/adapters/test_detection.hpp>
 #include <maestro/agent_command.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/log.hpp>
-#include <maestro/unique_fd.hpp>
+#include <maestro/time_text.hpp>
 
 namespace maestro::detail {
 namespace asio = boost::asio;
@@ -35,10 +28,6 @@ struct overloaded : F... {
 };
 template <class... F>
 overloaded(F...) -> overloaded<F...>;
-
-clock_time now() {
-  return std::chrono::steady_clock::now();
-}
 
 using core::join;
 
@@ -58,29 +47,18 @@ std::string describe_exit(const exit_info& x) {
                        : "exit code " + std::to_string(x.exit_code);
 }
 
-// The last `limit` bytes of `path` from `offset` on.
-std::string read_tail(const std::filesystem::path& path, std::uintmax_t offset,
-                      std::size_t limit = std::size_t{64} * 1024) {
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<std::uintmax_t>(std::max<std::streamoff>(in.tellg(), 0));
-  const auto from = std::max<std::uintmax_t>(offset, size > limit ? size - limit : 0);
-  in.seekg(static_cast<std::streamoff>(from));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void append_line(const std::filesystem::path& path, const std::string& line) {
-  const unique_fd fd(
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (fd) {
-    const std::string text = line + "\n";
-    [[maybe_unused]] const auto n = ::write(fd.get(), text.data(), text.size());
-  }
-}
+// The end of a test run's output that `classify` reads.
+constexpr std::size_t test_output_tail = std::size_t{64} * 1024;
 
 }  // namespace
+
+asio::awaitable<void> pause(engine_clock& clock, core::clock_time::duration d) {
+  // A timer that never expires, woken by the clock's alarm.
+  asio::steady_timer wake(co_await asio::this_coro::executor,
+                          asio::steady_timer::time_point::max());
+  const auto alarm = clock.at(clock.now() + d, [&wake] { wake.cancel(); });
+  co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+}
 
 group_runner::group_runner(asio::any_io_executor strand, const runtime_context& context,
                            group_request request)
@@ -89,13 +67,12 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
       request_(std::move(request)),
       machine_(std::move(request_.machine_tasks), request_.settings, request_.parallel),
       wake_(strand_),
-      children_(machine_.tasks().size()),
-      reread_timer_(strand_) {}
+      children_(machine_.tasks().size()) {}
 
 group_runner::~group_runner() = default;
 
 void group_runner::push(core::event_body body) {
-  queue_.push_back({now(), std::move(body)});
+  queue_.push_back({context_.clock->now(), std::move(body)});
   if (waiting_) {
     wake_.cancel();
   }
@@ -111,8 +88,15 @@ asio::awaitable<core::group_status> group_runner::run() {
   // State that cannot be written (a full disk, a planted symlink): nothing
   // more is launched, the children that run are left to end, the store
   // keeps trying, and the group fails with the reason.
-  store_ = std::make_unique<file_state_store>(
-      strand_, std::move(request_.record), [this](const std::string& error) {
+  state_repository::written_handler on_written;
+  if (context_.sink != nullptr) {
+    on_written = [this](std::size_t bytes, std::chrono::nanoseconds spent) {
+      context_.sink->state_written(request_.group_id, bytes, spent);
+    };
+  }
+  store_ = context_.state->open(
+      std::move(request_.record),
+      [this](const std::string& error) {
         if (state_failed_) {
           return;
         }
@@ -121,17 +105,13 @@ asio::awaitable<core::group_status> group_runner::run() {
           context_.sink->message(severity::error, error);
         }
         push(core::halt_event{error + "; no more launches"});
-      });
+      },
+      std::move(on_written));
   if (context_.sink != nullptr) {
-    store_->on_written([this](std::size_t bytes, std::chrono::nanoseconds spent) {
-      context_.sink->state_written(request_.group_id, bytes, spent);
-    });
     context_.sink->group_started(request_.group_id, machine_);
   }
   store_->flush(machine_);  // the first state, before anything launches
-  if (!context_.watched_source.empty()) {
-    watch_source();
-  }
+  watch_source();
   push(core::start_event{});
   while (!finished_) {
     while (queue_.empty()) {
@@ -162,12 +142,8 @@ asio::awaitable<core::group_status> group_runner::run() {
       }
     }
   }
-  for (auto& [id, timer] : timers_) {
-    timer->cancel();
-  }
   timers_.clear();
-  watcher_.reset();
-  reread_timer_.cancel();
+  watch_.reset();
   // The terminal state, before anyone is told. A full disk may free up:
   // try for a few seconds before giving up with the reason.
   for (int attempt = 1;; ++attempt) {
@@ -179,8 +155,7 @@ asio::awaitable<core::group_status> group_runner::run() {
         throw;
       }
     }
-    asio::steady_timer pause(strand_, std::chrono::milliseconds(250));
-    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await pause(*context_.clock, std::chrono::milliseconds(250));
   }
   if (context_.sink != nullptr) {
     context_.sink->group_finished(request_.group_id, machine_);
@@ -195,7 +170,7 @@ void group_runner::execute(const core::action& a) {
             const auto& refresh = *context_.config->refresh;
             start_command(
                 refresh.command, refresh.timeout_s, "_refresh.log",
-                [this](exit_info x, bool timed_out, const std::string&) {
+                [this](const exit_info& x, bool timed_out) {
                   const bool ok = x.exit_code == 0 && !timed_out;
                   push(core::refresh_done_event{ok, timed_out ? "timed out" : describe_exit(x)});
                 });
@@ -209,12 +184,7 @@ void group_runner::execute(const core::action& a) {
           },
           [this](const core::stop_commands_action&) { stop_command(core::kill_signal::terminate); },
           [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
-          [this](const core::cancel_timer_action& t) {
-            if (const auto it = timers_.find(t.id); it != timers_.end()) {
-              it->second->cancel();
-              timers_.erase(it);
-            }
-          },
+          [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
           [this](const core::run_tests_action&) { run_tests(); },
           [this](const core::close_tasks_action& c) {
             std::vector<std::string> ids;
@@ -240,12 +210,14 @@ void group_runner::execute(const core::action& a) {
                 });
           },
           [this](const core::task_changed_action& t) {
-            store_->task_changed(machine_, t.task, now());
+            store_->task_changed(machine_, t.task, context_.clock->now());
             if (context_.sink != nullptr) {
               context_.sink->task_changed(request_.group_id, machine_, t.task);
             }
           },
-          [this](const core::group_changed_action&) { store_->group_changed(machine_, now()); },
+          [this](const core::group_changed_action&) {
+            store_->group_changed(machine_, context_.clock->now());
+          },
           [this](const core::finished_action&) { finished_ = true; },
       },
       a);
@@ -274,7 +246,7 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
   }
   spec.log_file = store_->record().log_path(task);
   spec.log_header = "=== maestro-async: attempt " + std::to_string(attempt) + ", agent " +
-                    core::printable(agent) + ", at " + store_->wall_time(now()) + ": " +
+                    core::printable(agent) + ", at " + wall_time(context_.clock->now()) + ": " +
                     printable_command_line(spec.argv);
   return spec;
 }
@@ -283,20 +255,21 @@ void group_runner::launch(const core::launch_action& l) {
   const auto spec = make_spec(l.task, l.agent, l.attempt);
   if (spec.argv.empty()) {
     const std::string error = "agent " + l.agent + " resolves to no command";
-    append_line(spec.log_file, spec.log_header + "\n=== maestro-async: " + error);
+    context_.process_launcher->append_to_log(spec.log_file,
+                                             spec.log_header + "\n=== maestro-async: " + error);
     push(core::launch_failed_event{l.task, l.attempt, error});
     return;
   }
   boost::system::error_code ec;
   const auto child = context_.process_launcher->launch(
       spec,
-      [this, task = l.task, attempt = l.attempt](exit_info x) {
+      [this, task = l.task, attempt = l.attempt](const exit_info& x) {
         // Reaped: its pid and process group may be reused from now on.
         if (children_[task] && children_[task]->first == attempt) {
           children_[task].reset();
         }
         if (context_.sink != nullptr) {
-          context_.sink->attempt_exited(machine_, task, now());
+          context_.sink->attempt_exited(machine_, task, context_.clock->now());
         }
         if (log::enabled(log::level::debug)) {
           log::write(log::level::debug,
@@ -309,7 +282,7 @@ void group_runner::launch(const core::launch_action& l) {
   if (ec) {
     const std::string error =
         "cannot start " + core::printable(spec.argv.front()) + ": " + ec.message();
-    append_line(spec.log_file, "=== maestro-async: " + error);
+    context_.process_launcher->append_to_log(spec.log_file, "=== maestro-async: " + error);
     if (out_of_resources(ec)) {
       // Not the agent's fault, and every other launch would fail alike.
       push(core::halt_event{error + "; no more launches (the running agents are left to end)"});
@@ -325,21 +298,22 @@ void group_runner::launch(const core::launch_action& l) {
                                       std::to_string(child.pid));
   }
   if (context_.sink != nullptr) {
-    context_.sink->attempt_launched(machine_, l.task, now());
+    context_.sink->attempt_launched(machine_, l.task, context_.clock->now());
   }
   push(core::launched_event{l.task, l.attempt, child.pid, child.pgid});
 }
 
 void group_runner::set_timer(const core::timer_id& id, clock_time deadline) {
-  auto timer = std::make_unique<asio::steady_timer>(strand_, deadline);
-  timer->async_wait([this, id, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
-    if (ec || alive.expired()) {
-      return;  // cancelled, or expired just before the runner ended
-    }
+  // The alarm ends with the runner (or with its cancel action): its call
+  // never comes after.
+  timers_[id] = context_.clock->at(deadline, [this, id] {
     timers_.erase(id);
     push(core::timer_event{id});
   });
-  timers_[id] = std::move(timer);
+}
+
+std::string group_runner::wall_time(clock_time t) const {
+  return format_utc(context_.clock->wall(t));
 }
 
 void group_runner::start_command(const std::vector<std::string>& argv, double timeout_s,
@@ -354,43 +328,38 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
                });
   spec.env.push_back("MAESTRO_GROUP_ID=" + request_.group_id);
   spec.env.push_back("MAESTRO_STATE_DIR=" + context_.state_dir.string());
-  spec.log_file = store_->record().dir / "logs" / log;
-  spec.log_header = "=== maestro-async: at " + store_->wall_time(now()) + ": " +
+  spec.log_file = store_->record().command_log_path(log);
+  spec.log_header = "=== maestro-async: at " + wall_time(context_.clock->now()) + ": " +
                     printable_command_line(spec.argv);
-  std::error_code size_ec;
-  const auto offset = std::filesystem::exists(spec.log_file)
-                          ? std::filesystem::file_size(spec.log_file, size_ec)
-                          : 0;
+  spec.output_tail = test_output_tail;
   boost::system::error_code ec;
-  auto log_file = spec.log_file;
   const auto child = context_.process_launcher->launch(
       spec,
-      [this, done, log_file, offset](exit_info x) {
+      [this, done](const exit_info& x) {
         const bool timed_out = command_ && command_->timed_out;
         command_.reset();
-        done(x, timed_out, read_tail(log_file, offset));
+        done(x, timed_out);
       },
       ec);
   if (ec) {
     const std::string error = "cannot start " + core::printable(argv.front()) + ": " + ec.message();
-    append_line(spec.log_file, "=== maestro-async: " + error);
+    context_.process_launcher->append_to_log(spec.log_file, "=== maestro-async: " + error);
     // Reported like a command that failed at once.
-    asio::post(strand_, [done, error] { done(exit_info{127, 0}, false, error); });
+    asio::post(strand_, [done, error] { done(exit_info{127, 0, error}, false); });
     return;
   }
   command_.emplace();
   command_->child = child;
   if (timeout_s > 0) {
-    command_->deadline = std::make_unique<asio::steady_timer>(
-        strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
-                     std::chrono::duration<double>(timeout_s)));
-    command_->deadline->async_wait(
-        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code wait_ec) {
-          if (!wait_ec && !alive.expired() && command_) {
-            command_->timed_out = true;
-            stop_command(core::kill_signal::terminate);
-          }
-        });
+    command_->deadline =
+        context_.clock->at(context_.clock->now() + std::chrono::duration_cast<clock_time::duration>(
+                                                       std::chrono::duration<double>(timeout_s)),
+                           [this] {
+                             if (command_) {
+                               command_->timed_out = true;
+                               stop_command(core::kill_signal::terminate);
+                             }
+                           });
   }
 }
 
@@ -400,15 +369,10 @@ void group_runner::stop_command(core::kill_signal signal) {
   }
   context_.process_launcher->signal(command_->child, signal);
   if (signal == core::kill_signal::terminate) {
-    command_->grace = std::make_unique<asio::steady_timer>(
-        strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
-                     std::chrono::duration<double>(context_.config->kill_grace_s)));
-    command_->grace->async_wait(
-        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code wait_ec) {
-          if (!wait_ec && !alive.expired()) {
-            stop_command(core::kill_signal::kill);
-          }
-        });
+    command_->grace = context_.clock->at(
+        context_.clock->now() + std::chrono::duration_cast<clock_time::duration>(
+                                    std::chrono::duration<double>(context_.config->kill_grace_s)),
+        [this] { stop_command(core::kill_signal::kill); });
   }
 }
 
@@ -424,7 +388,7 @@ void group_runner::run_tests() {
       argv = test.command;
       break;
     case core::test_command_kind::auto_detect: {
-      auto detected = detect_test_command(context_.workdir);
+      auto detected = context_.tests->detect(context_.workdir);
       if (detected.argv.empty()) {
         push(core::tests_done_event{core::test_status::none, detected.reason});
         return;
@@ -434,98 +398,28 @@ void group_runner::run_tests() {
       break;
     }
   }
-  start_command(argv, test.timeout_s, "_tests.log",
-                [this, argv](exit_info x, bool timed_out, const std::string& output) {
-                  const auto status = timed_out ? core::test_status::failed
-                                                : classify_test_run(argv, x.exit_code, output);
-                  std::string detail = join(argv, " ") + ": " +
-                                       (timed_out ? std::string("timed out") : describe_exit(x));
-                  push(core::tests_done_event{status, std::move(detail)});
-                });
+  start_command(
+      argv, test.timeout_s, "_tests.log", [this, argv](const exit_info& x, bool timed_out) {
+        const auto status = timed_out ? core::test_status::failed
+                                      : context_.tests->classify(argv, x.exit_code, x.output_tail);
+        std::string detail =
+            join(argv, " ") + ": " + (timed_out ? std::string("timed out") : describe_exit(x));
+        push(core::tests_done_event{status, std::move(detail)});
+      });
 }
-
-namespace {
-
-// Only a regular file is read again while the group runs: reading a FIFO
-// or a device would block the event loop.
-bool is_plain_file(const std::filesystem::path& file) {
-  struct stat st {};
-  return ::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-}  // namespace
 
 void group_runner::watch_source() {
-  const auto& file = context_.watched_source;
-  if (!is_plain_file(file)) {
-    if (log::enabled(log::level::debug)) {
-      log::write(log::level::debug,
-                 "task source " + file.string() + " is not a regular file: not watched");
-    }
+  if (context_.source == nullptr) {
     return;
   }
-  try {
-    watcher_ = std::make_unique<inotify_watcher>(strand_);
-  } catch (const boost::system::system_error& e) {
-    if (context_.sink != nullptr) {
-      context_.sink->message(severity::warning,
-                             std::string("cannot watch the task source: ") + e.what());
-    }
-    return;
-  }
-  const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-  if (const auto ec = watcher_->watch(dir); ec) {
-    if (context_.sink != nullptr) {
-      context_.sink->message(severity::warning,
-                             "cannot watch " + dir.string() + ": " + ec.message());
-    }
-    watcher_.reset();
-    return;
-  }
-  watcher_->start([this, name = file.filename().string()](const file_change& change) {
-    if (!change.overflow && change.name != name) {
-      return;
-    }
-    // A burst of events (write, then rename) is one re-read, a moment later.
-    if (reread_armed_) {
-      return;
-    }
-    reread_armed_ = true;
-    reread_timer_.expires_after(std::chrono::milliseconds(2));
-    reread_timer_.async_wait(
-        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
-          if (ec || alive.expired()) {
-            return;
-          }
-          reread_armed_ = false;
-          reread_source();
-        });
-  });
-}
-
-void group_runner::reread_source() {
-  if (!is_plain_file(context_.watched_source)) {
-    return;  // replaced by a FIFO or a device: never read on the loop
-  }
-  task_document doc;
-  try {
-    doc = load_task_file(context_.watched_source);
-  } catch (const core::input_error& e) {
-    // Half-written by an editor, perhaps: the next change reads it again.
-    if (!source_warned_ && context_.sink != nullptr) {
-      context_.sink->message(severity::warning, std::string("task source unreadable: ") + e.what());
-      source_warned_ = true;
-    }
-    return;
-  }
-  for (const auto& t : doc.tasks) {
-    if (core::is_closed_status(t.status) && request_.closed_in_source.insert(t.id).second) {
-      if (log::enabled(log::level::debug)) {
-        log::write(log::level::debug, "task source: " + t.id + " is now " + t.status);
-      }
-      push(core::source_closed_event{t.id});
-    }
-  }
+  watch_ = context_.source->watch(
+      request_.closed_in_source,
+      [this](const std::string& id) { push(core::source_closed_event{id}); },
+      [this](std::string_view text) {
+        if (context_.sink != nullptr) {
+          context_.sink->message(severity::warning, text);
+        }
+      });
 }
 
 }  // namespace maestro::detail

@@ -14,36 +14,45 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <maestro/adapters/file_state_store.hpp>
-#include <maestro/adapters/inotify_watcher.hpp>
 #include <maestro/core/config.hpp>
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/task.hpp>
-#include <maestro/launcher.hpp>
-#include <maestro/status_sink.hpp>
-#include <maestro/tracker.hpp>
+#include <maestro/ports/clock.hpp>
+#include <maestro/ports/launcher.hpp>
+#include <maestro/ports/state_store.hpp>
+#include <maestro/ports/status_sink.hpp>
+#include <maestro/ports/task_source.hpp>
+#include <maestro/ports/test_runner.hpp>
+#include <maestro/ports/tracker.hpp>
 
 namespace maestro::detail {
 
-/// What every group of one coordinator shares.
+/// What every group of one coordinator shares: the configuration and the
+/// ports, the runtime's only way out.
 struct runtime_context {
   const core::config* config = nullptr;
   std::filesystem::path workdir;
   std::filesystem::path state_dir;
   launcher* process_launcher = nullptr;
+  state_repository* state = nullptr;
   tracker* task_tracker = nullptr;
+  test_runner* tests = nullptr;
+  engine_clock* clock = nullptr;
+  /// Null: no watch.
+  task_source* source = nullptr;
+  /// Null: nothing reported.
   status_sink* sink = nullptr;
   std::vector<std::string> base_environment;
-  /// The tasks file to watch for tasks that close while the group runs;
-  /// empty: no watch.
-  std::filesystem::path watched_source;
 };
+
+/// Waits for `d` on `clock` (a test's clock moves by hand).
+boost::asio::awaitable<void> pause(engine_clock& clock, core::clock_time::duration d);
 
 /// A refresh or test command in flight.
 struct command_run {
   child_handle child;
-  std::unique_ptr<boost::asio::steady_timer> deadline;
-  std::unique_ptr<boost::asio::steady_timer> grace;
+  std::unique_ptr<engine_clock::alarm> deadline;
+  std::unique_ptr<engine_clock::alarm> grace;
   bool timed_out = false;
 };
 
@@ -89,7 +98,7 @@ class group_runner {
   [[nodiscard]] const core::group_machine& machine() const noexcept { return machine_; }
 
  private:
-  using command_done = std::function<void(exit_info, bool timed_out, std::string output_tail)>;
+  using command_done = std::function<void(const exit_info&, bool timed_out)>;
 
   void push(core::event_body body);
   void execute(const core::action& a);
@@ -100,7 +109,7 @@ class group_runner {
   void stop_command(core::kill_signal signal);
   void run_tests();
   void watch_source();
-  void reread_source();
+  [[nodiscard]] std::string wall_time(core::clock_time t) const;
   launch_spec make_spec(std::size_t task, const std::string& agent, std::uint32_t attempt) const;
 
   /// Tries at writing the terminal state, 250 ms apart.
@@ -110,21 +119,19 @@ class group_runner {
   const runtime_context& context_;
   group_request request_;
   core::group_machine machine_;
-  std::unique_ptr<file_state_store> store_;
+  std::unique_ptr<state_store> store_;
   std::deque<core::event> queue_;
   boost::asio::steady_timer wake_;
   bool waiting_ = false;
   bool finished_ = false;
-  std::map<core::timer_id, std::unique_ptr<boost::asio::steady_timer>> timers_;
+  std::map<core::timer_id, std::unique_ptr<engine_clock::alarm>> timers_;
   std::vector<std::optional<std::pair<std::uint32_t, child_handle>>> children_;
   std::optional<command_run> command_;
-  std::unique_ptr<inotify_watcher> watcher_;
-  boost::asio::steady_timer reread_timer_;
-  bool reread_armed_ = false;
-  bool source_warned_ = false;
+  std::unique_ptr<task_source::subscription> watch_;
   bool state_failed_ = false;  // the store reported a failed write
-  // Handlers that may outlive the runner (a timer that expired as the group
-  // ended) hold a weak_ptr to this and do nothing once it has expired.
+  // The tracker's answer may come after the runner (it should not: the
+  // machine waits for it): it holds a weak_ptr to this and does nothing
+  // once it has expired.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -6,7 +6,7 @@
 #include <maestro/adapters/task_file.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/log.hpp>
-#include <maestro/status_sink.hpp>
+#include <maestro/ports/status_sink.hpp>
 
 #include "support/enum_checks.hpp"
 

@@ -20,10 +20,14 @@
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/plan.hpp>
 #include <maestro/core/task.hpp>
-#include <maestro/launcher.hpp>
+#include <maestro/ports/clock.hpp>
+#include <maestro/ports/launcher.hpp>
+#include <maestro/ports/state_store.hpp>
+#include <maestro/ports/status_sink.hpp>
+#include <maestro/ports/task_source.hpp>
+#include <maestro/ports/test_runner.hpp>
+#include <maestro/ports/tracker.hpp>
 #include <maestro/refused.hpp>
-#include <maestro/status_sink.hpp>
-#include <maestro/tracker.hpp>
 
 namespace maestro {
 
@@ -34,6 +38,10 @@ struct runtime_context;
 
 /// Where and how a coordinator works. Every pointer is borrowed and must
 /// outlive the coordinator; null means the default.
+///
+/// `process_launcher`, `task_tracker` and `watched_source` are read by the
+/// constructor that builds the default ports (`maestro::default_ports`);
+/// the one that takes `coordinator_ports` ignores them.
 struct coordinator_options {
   /// The engine's working directory: children run here, `{workdir}`.
   std::filesystem::path workdir = std::filesystem::current_path();
@@ -52,6 +60,21 @@ struct coordinator_options {
   /// `blocked_wait_s`), and a queued task that closes there is `skipped`.
   /// Empty: no watch.
   std::filesystem::path watched_source;
+};
+
+/// The ports a coordinator works through: its only way out. Every pointer
+/// is borrowed, must outlive the coordinator, and must report on the
+/// coordinator's strand. Only `source` may be null (no watch).
+struct coordinator_ports {
+  launcher* process_launcher = nullptr;
+  state_repository* state = nullptr;
+  tracker* task_tracker = nullptr;
+  test_runner* tests = nullptr;
+  engine_clock* clock = nullptr;
+  /// Watched while a group runs: a blocker that closes releases its
+  /// blocked tasks (within `blocked_wait_s`), and a queued task that closes
+  /// is `skipped`.
+  task_source* source = nullptr;
 };
 
 /// What `async_run` does after a failed stage.
@@ -100,16 +123,28 @@ struct run_outcome {
 /// with the group recorded `cancelled`.
 class coordinator {
  public:
-  /// Plans `tasks` at once; throws `core::input_error` on bad input, as
-  /// `core::make_plan` does, and `refused` for a `launcher.kind` that has no
-  /// adapter yet (`slurm`) unless `options.process_launcher` is given.
+  using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
+
+  /// With the default ports: a `local_launcher` (or
+  /// `options.process_launcher`), the state directory, a
+  /// `state_only_tracker` (or `options.task_tracker`), test detection, the
+  /// steady clock, and `options.watched_source` watched with inotify.
+  /// Defined in the `maestro::default_ports` target, which
+  /// `maestro::engine` links. Plans `tasks` at once; throws
+  /// `core::input_error` on bad input, as `core::make_plan` does, and
+  /// `refused` for a `launcher.kind` that has no adapter yet (`slurm`)
+  /// unless `options.process_launcher` is given.
   coordinator(const boost::asio::any_io_executor& executor, core::config config,
               std::vector<core::task> tasks, coordinator_options options = {});
+
+  /// With the host's ports, which report on `strand` (the coordinator's
+  /// executor from then on). Throws `std::invalid_argument` for a
+  /// required port left null; otherwise as above.
+  coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
+              coordinator_options options, coordinator_ports ports);
   coordinator(const coordinator&) = delete;
   coordinator& operator=(const coordinator&) = delete;
   ~coordinator();
-
-  using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
 
   /// The strand all of the coordinator's work runs on. A host that emits a
   /// cancellation signal of its own should do it here.
@@ -152,6 +187,12 @@ class coordinator {
   void stop(core::stop_mode mode, std::string reason = {});
 
  private:
+  /// Sets the fields that need no port; `wire` does the rest.
+  coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
+              coordinator_options options);
+  /// Plans, and readies the runtime's context, through `ports`.
+  void wire(coordinator_ports ports);
+
   boost::asio::awaitable<run_outcome> execute_impl(std::string group_id, completed_group policy);
   boost::asio::awaitable<run_outcome> run_impl(after_failure policy);
   boost::asio::awaitable<run_outcome> resume_impl(std::string group_id);
@@ -184,8 +225,14 @@ class coordinator {
   std::unordered_set<std::string> closed_in_source_;  // closed in the source as loaded
   std::unordered_set<std::string> completed_;         // completed in the state directory at start
   std::vector<bool> completed_here_;                  // per task: completed by this coordinator
+  // The default ports, when this coordinator made them.
+  std::unique_ptr<engine_clock> own_clock_;
   std::unique_ptr<launcher> own_launcher_;
+  std::unique_ptr<state_repository> own_state_;
   std::unique_ptr<tracker> own_tracker_;
+  std::unique_ptr<test_runner> own_tests_;
+  std::unique_ptr<task_source> own_source_;
+  coordinator_ports ports_;
   std::unique_ptr<detail::runtime_context> context_;
   detail::group_runner* current_ = nullptr;
   bool stopped_ = false;

@@ -12,7 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <maestro/state_store.hpp>
+#include <maestro/ports/state_store.hpp>
 #include <maestro/unique_fd.hpp>
 
 namespace maestro {
@@ -20,32 +20,6 @@ namespace maestro {
 namespace detail {
 class chunked_writer;
 }  // namespace detail
-
-/// What the state files record besides the machine's own state.
-struct group_record {
-  std::string group_id;
-  std::string group_name;
-  bool parallel = true;
-  /// The group's directory: `<state_dir>/parallel_groups/<group-id>`.
-  std::filesystem::path dir;
-  /// Per task, in the machine's order: its skills, and its log file's name
-  /// under `dir/logs` (a name, not a path: a path costs far more memory,
-  /// and a group may hold 100,000 tasks).
-  std::vector<std::vector<std::string>> skills;
-  std::vector<std::string> log_names;
-
-  /// Task `task`'s log file.
-  [[nodiscard]] std::filesystem::path log_path(std::size_t task) const {
-    return dir / "logs" / log_names[task];
-  }
-  int max_concurrent = 0;
-  std::optional<int> group_limit;
-  std::map<std::string, int> agent_limits;
-  int engine_pid = 0;
-  std::string source;
-  /// Kept from an earlier run of the group (resume); now when empty.
-  std::string created_at;
-};
 
 /// The default state store: `metadata.json` (replaced atomically: a
 /// temporary file, then `rename`) and `events.jsonl` (one JSON object per
@@ -90,8 +64,7 @@ class file_state_store final : public state_store {
   void group_changed(const core::group_machine& machine, core::clock_time now) override;
   void flush(const core::group_machine& machine) override;
 
-  /// What the store records besides the machine's state.
-  [[nodiscard]] const group_record& record() const noexcept { return record_; }
+  [[nodiscard]] const group_record& record() const noexcept override { return record_; }
 
   /// Sets the handler told after each write.
   void on_written(written_handler handler) { on_written_ = std::move(handler); }

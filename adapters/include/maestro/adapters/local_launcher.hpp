@@ -2,7 +2,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <maestro/launcher.hpp>
+#include <maestro/ports/launcher.hpp>
 #include <maestro/unique_fd.hpp>
 
 namespace maestro {
@@ -35,6 +35,19 @@ class local_launcher final : public launcher {
   child_handle launch(const launch_spec& spec, exit_handler on_exit,
                       boost::system::error_code& ec) override;
   void signal(const child_handle& child, core::kill_signal signal) override;
+  void append_to_log(const std::filesystem::path& log_file, std::string_view text) override;
+  /// A path (relative to `workdir`) to an executable file, or a name found
+  /// on `PATH`.
+  [[nodiscard]] bool can_start(const std::string& program,
+                               const std::filesystem::path& workdir) const override;
+  /// Two descriptors per child (its pidfd; its log and stdin while it
+  /// starts) within `RLIMIT_NOFILE`, less 64 kept for the engine.
+  [[nodiscard]] std::optional<child_capacity> capacity() const override;
+  /// The engine's own environment.
+  [[nodiscard]] std::vector<std::string> inherited_environment() const override;
+  /// Checked through /proc (see `leftover_processes`).
+  [[nodiscard]] bool is_leftover(int pgid, std::string_view task_id,
+                                 std::string_view group_id) const override;
 
  private:
   boost::asio::any_io_executor executor_;

@@ -11,6 +11,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <maestro/ports/state_store.hpp>
 #include <maestro/unique_fd.hpp>
 
 namespace maestro {
@@ -18,20 +19,6 @@ namespace maestro {
 /// `<state_dir>/parallel_groups/<group-id>`.
 [[nodiscard]] std::filesystem::path group_dir(const std::filesystem::path& state_dir,
                                               std::string_view group_id);
-
-/// A state file that exists but cannot be used: not JSON, the wrong
-/// shape, a symlink. `what()` names the file and the reason.
-class state_damaged : public std::runtime_error {
- public:
-  state_damaged(const std::filesystem::path& file, const std::string& reason)
-      : std::runtime_error(file.string() + ": damaged: " + reason), file_(file), reason_(reason) {}
-  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
-  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
-
- private:
-  std::filesystem::path file_;
-  std::string reason_;
-};
 
 /// A group's `metadata.json`, parsed and validated; nullopt when the group
 /// has none. What a caller may rely on once it returns: an object whose

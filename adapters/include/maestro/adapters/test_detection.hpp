@@ -3,9 +3,11 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <maestro/core/group_machine.hpp>
+#include <maestro/ports/test_runner.hpp>
 
 namespace maestro {
 
@@ -66,5 +68,18 @@ struct detected_test_command {
 /// `sh -c "ctest ..."` is recognised too) whose file name is the tool's.
 [[nodiscard]] core::test_status classify_test_run(const std::vector<std::string>& argv,
                                                   int exit_code, std::string_view output);
+
+/// The default test runner: the rules above.
+class detecting_test_runner final : public test_runner {
+ public:
+  [[nodiscard]] found_test_command detect(const std::filesystem::path& workdir) override {
+    auto found = detect_test_command(workdir);
+    return {std::move(found.argv), std::move(found.reason)};
+  }
+  [[nodiscard]] core::test_status classify(const std::vector<std::string>& argv, int exit_code,
+                                           std::string_view output) override {
+    return classify_test_run(argv, exit_code, output);
+  }
+};
 
 }  // namespace maestro
