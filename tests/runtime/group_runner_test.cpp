@@ -8,6 +8,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -74,7 +75,7 @@ struct runtime_fixture {
   void execute() {
     coordinator->async_execute("g", maestro::completed_group::refuse,
                                [this](std::exception_ptr e, maestro::run_outcome o) {
-                                 error = e;
+                                 error = std::move(e);
                                  outcome = std::move(o);
                                });
     settle();
