@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,21 +16,45 @@ using namespace std::chrono_literals;
 namespace {
 
 // Drives a group_machine like a script: feed an event, look at the actions.
+// The script keeps the timers the actions armed (set, then cancelled or
+// fired), so that every script can end by checking that none is left.
 class script {
  public:
   script(std::vector<group_task> tasks, group_settings settings, bool parallel = true)
       : machine_(std::move(tasks), std::move(settings), parallel) {}
+  script(std::vector<group_task> tasks, group_settings settings, std::shared_ptr<limit_pools> pools,
+         std::string_view group)
+      : machine_(std::move(tasks), std::move(settings), true, std::move(pools), group) {}
 
   std::vector<action> feed(event_body body) {
+    if (const auto* t = std::get_if<timer_event>(&body)) {
+      armed_.erase(t->id);
+    }
     last_ = machine_.handle({now_, std::move(body)});
+    for (const auto& a : last_) {
+      if (const auto* set = std::get_if<set_timer_action>(&a)) {
+        armed_[set->id] = set->deadline;
+      } else if (const auto* cancel = std::get_if<cancel_timer_action>(&a)) {
+        armed_.erase(cancel->id);
+      }
+    }
     return last_;
   }
   std::vector<action> start() { return feed(start_event{}); }
   std::vector<action> exit(std::size_t task, int code) {
     return feed(exited_event{task, machine_.state(task).attempts, code, 0});
   }
+  // Fires the armed timer `id`, after moving the clock to its deadline.
+  std::vector<action> fire(const timer_id& id) {
+    const auto it = armed_.find(id);
+    BOOST_TEST_REQUIRE((it != armed_.end()), "timer not armed: " << id);
+    now_ = std::max(now_, it->second);
+    return feed(timer_event{id});
+  }
   void advance(std::chrono::milliseconds d) { now_ += d; }
   clock_time now() const { return now_; }
+  clock_time in(std::chrono::milliseconds d) const { return now_ + d; }
+  bool armed(const timer_id& id) const { return armed_.contains(id); }
 
   const group_machine& machine() const { return machine_; }
   task_status status(std::size_t task) const { return machine_.state(task).status; }
@@ -66,10 +92,17 @@ class script {
     }
     return std::nullopt;
   }
-  // Every script ends with nothing running or queued, and a final status.
+  // Every script ends with the group finished, nothing running, queued or
+  // waiting, and no timer armed.
   void check_settled(group_status expected) const {
     BOOST_TEST(machine_.running_count() == 0U);
     BOOST_TEST(machine_.queued_count() == 0U);
+    BOOST_TEST(machine_.delayed_count() == 0U);
+    BOOST_TEST(armed_.empty(),
+               "still armed: " << (armed_.empty() ? timer_id{} : armed_.begin()->first));
+    BOOST_TEST((machine_.lifecycle() == group_lifecycle::finished ||
+                machine_.lifecycle() == group_lifecycle::dropped),
+               "lifecycle " << name_of(machine_.lifecycle()));
     BOOST_TEST((machine_.status() == expected), "status " << to_string(machine_.status()));
   }
 
@@ -77,6 +110,7 @@ class script {
   group_machine machine_;
   clock_time now_{};
   std::vector<action> last_;
+  std::map<timer_id, clock_time> armed_;
 };
 
 group_task make(std::string id, std::vector<std::string> chain = {"a"}, long long priority = 2) {
@@ -92,6 +126,7 @@ group_settings settings(int max_concurrent = 4) {
   s.max_concurrent = max_concurrent;
   s.default_timeout_s = 0;
   s.kill_grace_s = 1;
+  s.test_timeout_s = 0;
   return s;
 }
 
@@ -105,6 +140,15 @@ void pass_tests_and_close(script& s) {
 }
 
 using ids = std::vector<std::string>;
+using list = std::vector<action>;
+
+[[maybe_unused]] launch_action launch(std::size_t task, std::uint32_t attempt,
+                                      std::string agent = "a") {
+  return {task, attempt, std::move(agent)};
+}
+[[maybe_unused]] task_changed_action changed(std::size_t task) {
+  return {task};
+}
 
 }  // namespace
 
@@ -561,7 +605,7 @@ BOOST_AUTO_TEST_CASE(halt_during_the_refresh_stops_it_and_fails_the_group) {
   s.start();
   BOOST_TEST_REQUIRE(s.has<run_refresh_action>());
   s.feed(halt_event{"state cannot be written"});
-  BOOST_TEST(s.has<stop_commands_action>());
+  BOOST_TEST(s.has<signal_command_action>());
   s.feed(refresh_done_event{false, "killed by signal 15"});
   BOOST_TEST(s.launches().empty());
   s.check_settled(group_status::failed);
