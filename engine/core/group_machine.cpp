@@ -378,6 +378,7 @@ void group_machine::on(const timer_event& e, clock_time now) {
         return;
       }
       if (id.kind == timer_kind::command_grace) {
+        command_grace_armed_ = false;
         signal(the_command, kill_signal::kill);
         return;
       }
@@ -601,12 +602,10 @@ void group_machine::requeue_later(std::size_t task, double delay_s, clock_time n
 void group_machine::terminate(std::size_t who, clock_time now) {
   // SIGTERM, then SIGKILL after the grace period (at once without one).
   signal(who, kill_signal::terminate);
-  if (who == the_command) {
-    command_terminated_ = true;
-  }
   if (settings_.kill_grace_s <= 0) {
     signal(who, kill_signal::kill);
   } else if (who == the_command) {
+    command_grace_armed_ = true;
     set_timer(timer_kind::command_grace, 0, command_run_, after(now, settings_.kill_grace_s));
   } else {
     set_timer(timer_kind::kill_grace, who, states_[who].attempts,
@@ -627,7 +626,7 @@ void group_machine::run_command(group_lifecycle stage, double timeout_s, clock_t
   group_dirty_ = true;
   ++command_run_;
   command_timed_out_ = false;
-  command_terminated_ = false;
+  command_grace_armed_ = false;
   if (stage == group_lifecycle::refreshing) {
     out_->emplace_back(run_refresh_action{});
   } else {
@@ -644,7 +643,7 @@ bool group_machine::end_command() {
   if (timeout_s > 0 && !command_timed_out_) {
     cancel_timer(timer_kind::command_timeout, 0, command_run_);
   }
-  if (command_terminated_ && settings_.kill_grace_s > 0) {
+  if (command_grace_armed_) {
     cancel_timer(timer_kind::command_grace, 0, command_run_);
   }
   return command_timed_out_;

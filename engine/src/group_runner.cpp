@@ -193,12 +193,11 @@ void group_runner::execute(const core::action& a) {
       overloaded{
           [this](const core::run_refresh_action&) {
             const auto& refresh = *context_.config->refresh;
-            start_command(
-                refresh.command, refresh.timeout_s, "_refresh.log",
-                [this](exit_info x, bool timed_out, const std::string&) {
-                  const bool ok = x.exit_code == 0 && !timed_out;
-                  push(core::refresh_done_event{ok, timed_out ? "timed out" : describe_exit(x)});
-                });
+            // Its time limit is the core's (a command_timeout timer).
+            start_command(refresh.command, 0, "_refresh.log",
+                          [this](exit_info x, bool /*timed_out*/, const std::string&) {
+                            push(core::refresh_done_event{x.exit_code == 0, describe_exit(x)});
+                          });
           },
           [this](const core::launch_action& l) { launch(l); },
           [this](const core::signal_action& s) {
@@ -207,7 +206,7 @@ void group_runner::execute(const core::action& a) {
               context_.process_launcher->signal(child->second, s.signal);
             }
           },
-          [this](const core::stop_commands_action&) { stop_command(core::kill_signal::terminate); },
+          [this](const core::signal_command_action& c) { stop_command(c.signal); },
           [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
           [this](const core::cancel_timer_action& t) {
             if (const auto it = timers_.find(t.id); it != timers_.end()) {
@@ -342,7 +341,7 @@ void group_runner::set_timer(const core::timer_id& id, clock_time deadline) {
   timers_[id] = std::move(timer);
 }
 
-void group_runner::start_command(const std::vector<std::string>& argv, double timeout_s,
+void group_runner::start_command(const std::vector<std::string>& argv, double /*timeout_s*/,
                                  std::string_view log, const command_done& done) {
   launch_spec spec;
   spec.argv = argv;
@@ -366,9 +365,8 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
   const auto child = context_.process_launcher->launch(
       spec,
       [this, done, log_file, offset](exit_info x) {
-        const bool timed_out = command_ && command_->timed_out;
         command_.reset();
-        done(x, timed_out, read_tail(log_file, offset));
+        done(x, false, read_tail(log_file, offset));
       },
       ec);
   if (ec) {
@@ -380,35 +378,13 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
   }
   command_.emplace();
   command_->child = child;
-  if (timeout_s > 0) {
-    command_->deadline = std::make_unique<asio::steady_timer>(
-        strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
-                     std::chrono::duration<double>(timeout_s)));
-    command_->deadline->async_wait(
-        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code wait_ec) {
-          if (!wait_ec && !alive.expired() && command_) {
-            command_->timed_out = true;
-            stop_command(core::kill_signal::terminate);
-          }
-        });
-  }
 }
 
 void group_runner::stop_command(core::kill_signal signal) {
-  if (!command_) {
-    return;
-  }
-  context_.process_launcher->signal(command_->child, signal);
-  if (signal == core::kill_signal::terminate) {
-    command_->grace = std::make_unique<asio::steady_timer>(
-        strand_, std::chrono::duration_cast<asio::steady_timer::duration>(
-                     std::chrono::duration<double>(context_.config->kill_grace_s)));
-    command_->grace->async_wait(
-        [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code wait_ec) {
-          if (!wait_ec && !alive.expired()) {
-            stop_command(core::kill_signal::kill);
-          }
-        });
+  // The core runs the kill sequence (SIGTERM, grace, SIGKILL) with its
+  // timers; a command that already ended is not signalled.
+  if (command_) {
+    context_.process_launcher->signal(command_->child, signal);
   }
 }
 
@@ -434,13 +410,13 @@ void group_runner::run_tests() {
       break;
     }
   }
-  start_command(argv, test.timeout_s, "_tests.log",
-                [this, argv](exit_info x, bool timed_out, const std::string& output) {
-                  const auto status = timed_out ? core::test_status::failed
-                                                : classify_test_run(argv, x.exit_code, output);
-                  std::string detail = join(argv, " ") + ": " +
-                                       (timed_out ? std::string("timed out") : describe_exit(x));
-                  push(core::tests_done_event{status, std::move(detail)});
+  // Its time limit is the core's, which composes "<command>: timed out".
+  start_command(argv, 0, "_tests.log",
+                [this, argv](exit_info x, bool /*timed_out*/, const std::string& output) {
+                  auto command = join(argv, " ");
+                  std::string detail = command + ": " + describe_exit(x);
+                  push(core::tests_done_event{classify_test_run(argv, x.exit_code, output),
+                                              std::move(detail), std::move(command)});
                 });
 }
 

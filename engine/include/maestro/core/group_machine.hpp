@@ -241,7 +241,7 @@ class group_machine {
   // and whether the core timed it out.
   std::uint32_t command_run_ = 0;
   bool command_timed_out_ = false;
-  bool command_terminated_ = false;
+  bool command_grace_armed_ = false;
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
   // The event being handled: its actions, and the tasks and group it
