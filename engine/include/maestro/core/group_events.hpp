@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include <maestro/core/config.hpp>
 #include <maestro/core/enum_names.hpp>
 
 namespace maestro::core {
@@ -16,6 +17,14 @@ namespace maestro::core {
 /// A point in time on the engine's monotonic clock. The core never reads a
 /// clock: every event carries the time it happened.
 using clock_time = std::chrono::steady_clock::time_point;
+
+/// `seconds` after `now`, capped: a duration beyond the clock's range (a
+/// task's timeout_s of 1e10 set by an embedding host) would wrap into the
+/// past and fire at once.
+[[nodiscard]] inline clock_time deadline_after(clock_time now, double seconds) {
+  return now + std::chrono::duration_cast<clock_time::duration>(
+                   std::chrono::duration<double>(capped_duration(seconds)));
+}
 
 /// A task's status (SPEC section 5).
 enum class task_status {

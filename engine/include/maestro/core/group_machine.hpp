@@ -48,6 +48,9 @@ struct attempt_record {
   std::string error;  ///< for an attempt that could not start
 };
 
+/// How an attempt ended, in words: "exit code 3", "timed out", ...
+[[nodiscard]] std::string describe(const attempt_record& a);
+
 /// A task's state as the core keeps it.
 struct task_state {
   task_status status = task_status::pending;
@@ -156,6 +159,9 @@ class group_machine {
  private:
   // Who a kill sequence is for: a task's attempt, or the running command.
   static constexpr std::size_t the_command = static_cast<std::size_t>(-1);
+  // The bits of `attempt_timers_`.
+  static constexpr std::uint8_t timeout_armed = 1U;
+  static constexpr std::uint8_t grace_armed = 2U;
 
   void on(const start_event& e, clock_time now);
   void on(const refresh_done_event& e, clock_time now);
