@@ -16,29 +16,30 @@ namespace maestro::core {
 /// default `group_settings` is what `settings_for(config{}, name)` gives
 /// for a group with no limit of its own.
 struct group_settings {
-  int max_concurrent = defaults::max_concurrent;
-  std::optional<int> group_limit;
+  // Ordered by size, not by theme: no padding between the members.
   std::map<std::string, int, std::less<>> agent_limits;
   std::map<std::string, double, std::less<>> agent_timeouts;
   double default_timeout_s = defaults::agent_timeout_s;
-  int retries = defaults::retries;
   double retry_backoff_s = defaults::retry_backoff_s;
   double tempfail_cooldown_s = defaults::tempfail_cooldown_s;
-  int tempfail_max = defaults::tempfail_max;
   double kill_grace_s = defaults::kill_grace_s;
   double group_timeout_s = defaults::group_timeout_s;
   double blocked_wait_s = defaults::blocked_wait_s;
-  bool refresh = false;
-  bool refresh_required = false;
   /// The refresh command's time limit (`refresh.timeout_s`; 0 while there
   /// is no refresh): it is then terminated, and killed after `kill_grace_s`.
   double refresh_timeout_s = 0;
-  bool test_required = false;
   /// The test command's time limit, as `refresh_timeout_s`.
   double test_timeout_s = defaults::test_timeout_s;
-  bool close_tasks = defaults::close_tasks;
   /// Seeds the jitter of retry and cool-down delays.
   std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  std::optional<int> group_limit;
+  int max_concurrent = defaults::max_concurrent;
+  int retries = defaults::retries;
+  int tempfail_max = defaults::tempfail_max;
+  bool refresh = false;
+  bool refresh_required = false;
+  bool test_required = false;
+  bool close_tasks = defaults::close_tasks;
 };
 
 /// The settings of the group named `group_name` (a marker's NAME, or
