@@ -506,28 +506,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
   in_stage = {};
 
   auto& s = request.settings;
-  s.max_concurrent = config_.max_concurrent;
-  s.group_limit = request.record.group_limit;
-  for (const auto& [name, agent] : config_.agents) {
-    if (agent.max_concurrent) {
-      s.agent_limits[name] = *agent.max_concurrent;
-    }
-    if (agent.timeout_s) {
-      s.agent_timeouts[name] = *agent.timeout_s;
-    }
-  }
-  s.default_timeout_s = config_.agent_defaults.timeout_s;
-  s.retries = config_.retries;
-  s.retry_backoff_s = config_.retry_backoff_s;
-  s.tempfail_cooldown_s = config_.tempfail_cooldown_s;
-  s.tempfail_max = config_.tempfail_max;
-  s.kill_grace_s = config_.kill_grace_s;
-  s.group_timeout_s = config_.group_timeout_s;
-  s.blocked_wait_s = config_.blocked_wait_s;
-  s.refresh = config_.refresh.has_value();
-  s.refresh_required = config_.refresh && config_.refresh->required;
-  s.test_required = config_.test.required;
-  s.close_tasks = config_.close_tasks;
+  s = core::settings_for(config_, stage.group);
   s.seed = static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL ^
            static_cast<std::uint64_t>(ports_.clock->now().time_since_epoch().count());
 

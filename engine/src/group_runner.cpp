@@ -164,63 +164,60 @@ asio::awaitable<core::group_status> group_runner::run() {
 }
 
 void group_runner::execute(const core::action& a) {
-  std::visit(
-      overloaded{
-          [this](const core::run_refresh_action&) {
-            const auto& refresh = *context_.config->refresh;
-            start_command(
-                refresh.command, refresh.timeout_s, "_refresh.log",
-                [this](const exit_info& x, bool timed_out) {
-                  const bool ok = x.exit_code == 0 && !timed_out;
-                  push(core::refresh_done_event{ok, timed_out ? "timed out" : describe_exit(x)});
-                });
-          },
-          [this](const core::launch_action& l) { launch(l); },
-          [this](const core::signal_action& s) {
-            const auto& child = children_[s.task];
-            if (child && child->first == s.attempt) {
-              context_.process_launcher->signal(child->second, s.signal);
-            }
-          },
-          [this](const core::stop_commands_action&) { stop_command(core::kill_signal::terminate); },
-          [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
-          [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
-          [this](const core::run_tests_action&) { run_tests(); },
-          [this](const core::close_tasks_action& c) {
-            std::vector<std::string> ids;
-            for (const auto i : c.tasks) {
-              ids.push_back(machine_.tasks()[i].id);
-            }
-            context_.task_tracker->async_close(
-                ids, [this, indices = c.tasks, ids](std::vector<std::string> closed,
-                                                    std::vector<std::string> errors) {
-                  core::close_done_event done;
-                  for (std::size_t k = 0; k < ids.size(); ++k) {
-                    if (std::find(closed.begin(), closed.end(), ids[k]) != closed.end()) {
-                      done.closed.push_back(indices[k]);
-                    }
-                  }
-                  done.errors = std::move(errors);
-                  asio::post(strand_, [this, alive = std::weak_ptr<int>(alive_),
-                                       done = std::move(done)]() mutable {
-                    if (!alive.expired()) {
-                      push(std::move(done));
-                    }
-                  });
-                });
-          },
-          [this](const core::task_changed_action& t) {
-            store_->task_changed(machine_, t.task, context_.clock->now());
-            if (context_.sink != nullptr) {
-              context_.sink->task_changed(request_.group_id, machine_, t.task);
-            }
-          },
-          [this](const core::group_changed_action&) {
-            store_->group_changed(machine_, context_.clock->now());
-          },
-          [this](const core::finished_action&) { finished_ = true; },
-      },
-      a);
+  std::visit(overloaded{
+                 [this](const core::run_refresh_action&) {
+                   const auto& refresh = *context_.config->refresh;
+                   // Its time limit is the core's (a command_timeout timer).
+                   start_command(refresh.command, "_refresh.log", [this](const exit_info& x) {
+                     push(core::refresh_done_event{x.exit_code == 0, describe_exit(x)});
+                   });
+                 },
+                 [this](const core::launch_action& l) { launch(l); },
+                 [this](const core::signal_action& s) {
+                   const auto& child = children_[s.task];
+                   if (child && child->first == s.attempt) {
+                     context_.process_launcher->signal(child->second, s.signal);
+                   }
+                 },
+                 [this](const core::signal_command_action& c) { stop_command(c.signal); },
+                 [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
+                 [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
+                 [this](const core::run_tests_action&) { run_tests(); },
+                 [this](const core::close_tasks_action& c) {
+                   std::vector<std::string> ids;
+                   for (const auto i : c.tasks) {
+                     ids.push_back(machine_.tasks()[i].id);
+                   }
+                   context_.task_tracker->async_close(
+                       ids, [this, indices = c.tasks, ids](std::vector<std::string> closed,
+                                                           std::vector<std::string> errors) {
+                         core::close_done_event done;
+                         for (std::size_t k = 0; k < ids.size(); ++k) {
+                           if (std::find(closed.begin(), closed.end(), ids[k]) != closed.end()) {
+                             done.closed.push_back(indices[k]);
+                           }
+                         }
+                         done.errors = std::move(errors);
+                         asio::post(strand_, [this, alive = std::weak_ptr<int>(alive_),
+                                              done = std::move(done)]() mutable {
+                           if (!alive.expired()) {
+                             push(std::move(done));
+                           }
+                         });
+                       });
+                 },
+                 [this](const core::task_changed_action& t) {
+                   store_->task_changed(machine_, t.task, context_.clock->now());
+                   if (context_.sink != nullptr) {
+                     context_.sink->task_changed(request_.group_id, machine_, t.task);
+                   }
+                 },
+                 [this](const core::group_changed_action&) {
+                   store_->group_changed(machine_, context_.clock->now());
+                 },
+                 [this](const core::finished_action&) { finished_ = true; },
+             },
+             a);
 }
 
 launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
@@ -316,8 +313,8 @@ std::string group_runner::wall_time(clock_time t) const {
   return format_utc(context_.clock->wall(t));
 }
 
-void group_runner::start_command(const std::vector<std::string>& argv, double timeout_s,
-                                 std::string_view log, const command_done& done) {
+void group_runner::start_command(const std::vector<std::string>& argv, std::string_view log,
+                                 const command_done& done) {
   launch_spec spec;
   spec.argv = argv;
   // Inherited entries of the names set here are dropped: each name once.
@@ -336,43 +333,26 @@ void group_runner::start_command(const std::vector<std::string>& argv, double ti
   const auto child = context_.process_launcher->launch(
       spec,
       [this, done](const exit_info& x) {
-        const bool timed_out = command_ && command_->timed_out;
         command_.reset();
-        done(x, timed_out);
+        done(x);
       },
       ec);
   if (ec) {
     const std::string error = "cannot start " + core::printable(argv.front()) + ": " + ec.message();
     context_.process_launcher->append_to_log(spec.log_file, "=== maestro-async: " + error);
     // Reported like a command that failed at once.
-    asio::post(strand_, [done, error] { done(exit_info{127, 0, error}, false); });
+    asio::post(strand_, [done, error] { done(exit_info{127, 0, error}); });
     return;
   }
   command_.emplace();
   command_->child = child;
-  if (timeout_s > 0) {
-    command_->deadline =
-        context_.clock->at(context_.clock->now() + std::chrono::duration_cast<clock_time::duration>(
-                                                       std::chrono::duration<double>(timeout_s)),
-                           [this] {
-                             if (command_) {
-                               command_->timed_out = true;
-                               stop_command(core::kill_signal::terminate);
-                             }
-                           });
-  }
 }
 
 void group_runner::stop_command(core::kill_signal signal) {
-  if (!command_) {
-    return;
-  }
-  context_.process_launcher->signal(command_->child, signal);
-  if (signal == core::kill_signal::terminate) {
-    command_->grace = context_.clock->at(
-        context_.clock->now() + std::chrono::duration_cast<clock_time::duration>(
-                                    std::chrono::duration<double>(context_.config->kill_grace_s)),
-        [this] { stop_command(core::kill_signal::kill); });
+  // The core runs the kill sequence (SIGTERM, grace, SIGKILL) with its
+  // timers; a command that already ended is not signalled.
+  if (command_) {
+    context_.process_launcher->signal(command_->child, signal);
   }
 }
 
@@ -398,14 +378,13 @@ void group_runner::run_tests() {
       break;
     }
   }
-  start_command(
-      argv, test.timeout_s, "_tests.log", [this, argv](const exit_info& x, bool timed_out) {
-        const auto status = timed_out ? core::test_status::failed
-                                      : context_.tests->classify(argv, x.exit_code, x.output_tail);
-        std::string detail =
-            join(argv, " ") + ": " + (timed_out ? std::string("timed out") : describe_exit(x));
-        push(core::tests_done_event{status, std::move(detail)});
-      });
+  // Its time limit is the core's, which composes "<command>: timed out".
+  start_command(argv, "_tests.log", [this, argv](const exit_info& x) {
+    auto command = join(argv, " ");
+    std::string detail = command + ": " + describe_exit(x);
+    push(core::tests_done_event{context_.tests->classify(argv, x.exit_code, x.output_tail),
+                                std::move(detail), std::move(command)});
+  });
 }
 
 void group_runner::watch_source() {

@@ -48,12 +48,10 @@ struct runtime_context {
 /// Waits for `d` on `clock` (a test's clock moves by hand).
 boost::asio::awaitable<void> pause(engine_clock& clock, core::clock_time::duration d);
 
-/// A refresh or test command in flight.
+/// A refresh or test command in flight. Its time limit and kill sequence
+/// are the core's (command timers, `signal_command_action`).
 struct command_run {
   child_handle child;
-  std::unique_ptr<engine_clock::alarm> deadline;
-  std::unique_ptr<engine_clock::alarm> grace;
-  bool timed_out = false;
 };
 
 /// One group to run.
@@ -98,13 +96,13 @@ class group_runner {
   [[nodiscard]] const core::group_machine& machine() const noexcept { return machine_; }
 
  private:
-  using command_done = std::function<void(const exit_info&, bool timed_out)>;
+  using command_done = std::function<void(const exit_info&)>;
 
   void push(core::event_body body);
   void execute(const core::action& a);
   void launch(const core::launch_action& a);
   void set_timer(const core::timer_id& id, core::clock_time deadline);
-  void start_command(const std::vector<std::string>& argv, double timeout_s, std::string_view log,
+  void start_command(const std::vector<std::string>& argv, std::string_view log,
                      const command_done& done);
   void stop_command(core::kill_signal signal);
   void run_tests();

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -8,105 +10,11 @@
 
 #include <maestro/core/group_machine.hpp>
 
+#include "group_script.hpp"
+
 using namespace maestro::core;
+using namespace maestro::core::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-// Drives a group_machine like a script: feed an event, look at the actions.
-class script {
- public:
-  script(std::vector<group_task> tasks, group_settings settings, bool parallel = true)
-      : machine_(std::move(tasks), std::move(settings), parallel) {}
-
-  std::vector<action> feed(event_body body) {
-    last_ = machine_.handle({now_, std::move(body)});
-    return last_;
-  }
-  std::vector<action> start() { return feed(start_event{}); }
-  std::vector<action> exit(std::size_t task, int code) {
-    return feed(exited_event{task, machine_.state(task).attempts, code, 0});
-  }
-  void advance(std::chrono::milliseconds d) { now_ += d; }
-  clock_time now() const { return now_; }
-
-  const group_machine& machine() const { return machine_; }
-  task_status status(std::size_t task) const { return machine_.state(task).status; }
-
-  // The launches among the last actions, as "task:agent".
-  std::vector<std::string> launches() const {
-    std::vector<std::string> out;
-    for (const auto& a : last_) {
-      if (const auto* l = std::get_if<launch_action>(&a)) {
-        out.push_back(machine_.tasks()[l->task].id + ":" + l->agent);
-      }
-    }
-    return out;
-  }
-  template <class T>
-  std::vector<T> all() const {
-    std::vector<T> out;
-    for (const auto& a : last_) {
-      if (const auto* x = std::get_if<T>(&a)) {
-        out.push_back(*x);
-      }
-    }
-    return out;
-  }
-  template <class T>
-  bool has() const {
-    return !all<T>().empty();
-  }
-  // The timer of a kind that the last actions set.
-  std::optional<set_timer_action> timer(timer_kind kind) const {
-    for (const auto& t : all<set_timer_action>()) {
-      if (t.id.kind == kind) {
-        return t;
-      }
-    }
-    return std::nullopt;
-  }
-  // Every script ends with nothing running or queued, and a final status.
-  void check_settled(group_status expected) const {
-    BOOST_TEST(machine_.running_count() == 0U);
-    BOOST_TEST(machine_.queued_count() == 0U);
-    BOOST_TEST((machine_.status() == expected), "status " << to_string(machine_.status()));
-  }
-
- private:
-  group_machine machine_;
-  clock_time now_{};
-  std::vector<action> last_;
-};
-
-group_task make(std::string id, std::vector<std::string> chain = {"a"}, long long priority = 2) {
-  group_task t;
-  t.id = std::move(id);
-  t.chain = std::move(chain);
-  t.priority = priority;
-  return t;
-}
-
-group_settings settings(int max_concurrent = 4) {
-  group_settings s;
-  s.max_concurrent = max_concurrent;
-  s.default_timeout_s = 0;
-  s.kill_grace_s = 1;
-  return s;
-}
-
-// Runs the post-execution phase to a completed group: tests pass, close ok.
-void pass_tests_and_close(script& s) {
-  BOOST_TEST_REQUIRE(s.has<run_tests_action>());
-  s.feed(tests_done_event{test_status::passed, ""});
-  const auto closes = s.all<close_tasks_action>();
-  BOOST_TEST_REQUIRE(closes.size() == 1U);
-  s.feed(close_done_event{closes[0].tasks, {}});
-}
-
-using ids = std::vector<std::string>;
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(group_machine_tests)
 
@@ -561,7 +469,7 @@ BOOST_AUTO_TEST_CASE(halt_during_the_refresh_stops_it_and_fails_the_group) {
   s.start();
   BOOST_TEST_REQUIRE(s.has<run_refresh_action>());
   s.feed(halt_event{"state cannot be written"});
-  BOOST_TEST(s.has<stop_commands_action>());
+  BOOST_TEST(s.has<signal_command_action>());
   s.feed(refresh_done_event{false, "killed by signal 15"});
   BOOST_TEST(s.launches().empty());
   s.check_settled(group_status::failed);

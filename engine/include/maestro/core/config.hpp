@@ -25,6 +25,23 @@ inline constexpr double max_duration_s = 1e9;
   return seconds < 0 ? 0 : seconds;
 }
 
+/// The documented defaults of the policy settings, named once: `config`
+/// and `group_settings` both start from them.
+namespace defaults {
+inline constexpr int max_concurrent = 4;
+inline constexpr double agent_timeout_s = 3600;
+inline constexpr double refresh_timeout_s = 300;
+inline constexpr double test_timeout_s = 1800;
+inline constexpr double group_timeout_s = 0;
+inline constexpr double blocked_wait_s = 0;
+inline constexpr int retries = 0;
+inline constexpr double retry_backoff_s = 5;
+inline constexpr double tempfail_cooldown_s = 30;
+inline constexpr int tempfail_max = 10;
+inline constexpr double kill_grace_s = 10;
+inline constexpr bool close_tasks = true;
+}  // namespace defaults
+
 /// An ordered table of agent name to keywords. Order matters: a tie in the
 /// keyword score goes to the agent listed first.
 using keyword_table = std::vector<std::pair<std::string, std::vector<std::string>>>;
@@ -59,7 +76,7 @@ struct agent_config {
 /// `agent_defaults`.
 struct agent_defaults_config {
   std::vector<std::string> command{"claude", "-p", "{prompt}"};
-  double timeout_s = 3600;
+  double timeout_s = defaults::agent_timeout_s;
   std::map<std::string, std::string> env;
   stdin_source stdin_mode = stdin_source::null_device;
 };
@@ -67,7 +84,7 @@ struct agent_defaults_config {
 /// `refresh`: the command run before each parallel group.
 struct refresh_config {
   std::vector<std::string> command;
-  double timeout_s = 300;
+  double timeout_s = defaults::refresh_timeout_s;
   bool required = false;
 };
 
@@ -82,7 +99,7 @@ enum class test_command_kind {
 struct test_config {
   test_command_kind kind = test_command_kind::auto_detect;
   std::vector<std::string> command;  ///< only for `test_command_kind::argv`
-  double timeout_s = 1800;
+  double timeout_s = defaults::test_timeout_s;
   bool required = false;
 };
 
@@ -108,7 +125,7 @@ struct launcher_config {
 /// documented default.
 struct config {
   std::string state_dir = ".flow/maestro";
-  int max_concurrent = 4;
+  int max_concurrent = defaults::max_concurrent;
   std::map<std::string, int> group_limits;
   std::string default_agent = "backend-architect";
   /// `null` (the default) means `default_keyword_table()`.
@@ -119,14 +136,14 @@ struct config {
   std::map<std::string, agent_config> agents;
   std::optional<refresh_config> refresh;
   test_config test;
-  double group_timeout_s = 0;
-  double blocked_wait_s = 0;
-  int retries = 0;
-  double retry_backoff_s = 5;
-  double tempfail_cooldown_s = 30;
-  int tempfail_max = 10;
-  double kill_grace_s = 10;
-  bool close_tasks = true;
+  double group_timeout_s = defaults::group_timeout_s;
+  double blocked_wait_s = defaults::blocked_wait_s;
+  int retries = defaults::retries;
+  double retry_backoff_s = defaults::retry_backoff_s;
+  double tempfail_cooldown_s = defaults::tempfail_cooldown_s;
+  int tempfail_max = defaults::tempfail_max;
+  double kill_grace_s = defaults::kill_grace_s;
+  bool close_tasks = defaults::close_tasks;
   launcher_config launcher;
 
   /// The keyword table in force: `auto_detect`, or the built-in one.

@@ -1,115 +1,23 @@
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <unordered_map>
-#include <variant>
 #include <vector>
 
+#include <maestro/core/dependency_tracker.hpp>
 #include <maestro/core/enum_names.hpp>
+#include <maestro/core/group_events.hpp>
+#include <maestro/core/group_settings.hpp>
+#include <maestro/core/limit_pool.hpp>
+#include <maestro/core/ready_queue.hpp>
+#include <maestro/core/retry_policy.hpp>
 
 namespace maestro::core {
-
-/// A point in time on the engine's monotonic clock. The core never reads a
-/// clock: every event carries the time it happened.
-using clock_time = std::chrono::steady_clock::time_point;
-
-/// A task's status (SPEC section 5).
-enum class task_status {
-  pending,    ///< waits for a task of its own group
-  blocked,    ///< waits for a blocker outside the run
-  queued,     ///< ready; waits for a free slot (or a retry delay)
-  running,    ///< an attempt is running
-  completed,  ///< an attempt exited 0
-  failed,     ///< every attempt failed
-  timed_out,  ///< every attempt failed, the last by timing out
-  skipped,    ///< not run: closed in the source, a dependency did not complete, or the group timed
-              ///< out
-  cancelled   ///< the engine was stopped by a signal or a host's cancellation
-};
-
-/// The names of task statuses, as `metadata.json` and `--json` write them.
-constexpr auto enum_names(task_status) noexcept {
-  return make_enum_table<task_status>({
-      {task_status::pending, "pending"},
-      {task_status::blocked, "blocked"},
-      {task_status::queued, "queued"},
-      {task_status::running, "running"},
-      {task_status::completed, "completed"},
-      {task_status::failed, "failed"},
-      {task_status::timed_out, "timed_out"},
-      {task_status::skipped, "skipped"},
-      {task_status::cancelled, "cancelled"},
-  });
-}
-
-/// A group's phase: the Python coordinator's four.
-enum class group_phase { pre_execution, concurrent_execution, coordination, post_execution };
-
-constexpr auto enum_names(group_phase) noexcept {
-  return make_enum_table<group_phase>({
-      {group_phase::pre_execution, "pre_execution"},
-      {group_phase::concurrent_execution, "concurrent_execution"},
-      {group_phase::coordination, "coordination"},
-      {group_phase::post_execution, "post_execution"},
-  });
-}
-
-/// A group's status. `pending` before it starts, `running` until terminal.
-enum class group_status { pending, running, completed, failed, incomplete, cancelled };
-
-constexpr auto enum_names(group_status) noexcept {
-  return make_enum_table<group_status>({
-      {group_status::pending, "pending"},
-      {group_status::running, "running"},
-      {group_status::completed, "completed"},
-      {group_status::failed, "failed"},
-      {group_status::incomplete, "incomplete"},
-      {group_status::cancelled, "cancelled"},
-  });
-}
-
-/// The outcome of the test phase.
-enum class test_status {
-  not_run,  ///< not (yet) run: a task failed, or the group did not get there
-  passed,
-  failed,
-  none  ///< no suite found, or the test command is "none": a warning, never a pass
-};
-
-constexpr auto enum_names(test_status) noexcept {
-  return make_enum_table<test_status>({
-      {test_status::not_run, "not_run"},
-      {test_status::passed, "passed"},
-      {test_status::failed, "failed"},
-      {test_status::none, "none"},
-  });
-}
-
-/// How to stop a group.
-enum class stop_mode {
-  graceful,  ///< SIGTERM to every child's process group, SIGKILL after the grace period
-  immediate  ///< SIGKILL at once (a second SIGINT)
-};
-
-/// The signals the core asks for.
-enum class kill_signal { terminate, kill };
-
-/// The names above; "unknown" for a value outside the enum.
-[[nodiscard]] std::string_view to_string(task_status s) noexcept;
-[[nodiscard]] std::string_view to_string(group_phase p) noexcept;
-[[nodiscard]] std::string_view to_string(group_status s) noexcept;
-[[nodiscard]] std::string_view to_string(test_status s) noexcept;
-[[nodiscard]] bool is_terminal(task_status s) noexcept;
-[[nodiscard]] bool is_terminal(group_status s) noexcept;
 
 /// One task of the group, as the runtime hands it to the core.
 struct group_task {
@@ -130,141 +38,6 @@ struct group_task {
   std::vector<std::string> earlier_agents;
 };
 
-/// Everything the core needs to know about limits and policies. Durations
-/// are in seconds; a limit of 0 means "none".
-struct group_settings {
-  int max_concurrent = 4;
-  std::optional<int> group_limit;
-  std::map<std::string, int, std::less<>> agent_limits;
-  std::map<std::string, double, std::less<>> agent_timeouts;
-  double default_timeout_s = 3600;
-  int retries = 0;
-  double retry_backoff_s = 5;
-  double tempfail_cooldown_s = 30;
-  int tempfail_max = 10;
-  double kill_grace_s = 10;
-  double group_timeout_s = 0;
-  double blocked_wait_s = 0;
-  bool refresh = false;
-  bool refresh_required = false;
-  bool test_required = false;
-  bool close_tasks = true;
-  /// Seeds the jitter of retry and cool-down delays.
-  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
-};
-
-/// The exit code that asks for a later retry with the same agent.
-inline constexpr int ex_tempfail = 75;
-
-/// Which timer, for which task and which attempt. Stale timers (an attempt
-/// that already ended) are recognised by `generation` and ignored.
-enum class timer_kind : std::uint8_t {
-  attempt_timeout,
-  kill_grace,
-  requeue,
-  group_timeout,
-  blocked_wait
-};
-struct timer_id {
-  timer_kind kind = timer_kind::group_timeout;
-  std::size_t task = 0;
-  std::uint32_t generation = 0;
-  // NOLINTNEXTLINE(modernize-use-nullptr): a false positive on defaulted <=>
-  friend auto operator<=>(const timer_id&, const timer_id&) = default;
-};
-
-// Events: what happened, delivered with the time it happened.
-struct start_event {};
-struct refresh_done_event {
-  bool ok = true;
-  std::string detail;
-};
-struct launched_event {
-  std::size_t task = 0;
-  std::uint32_t attempt = 0;
-  int pid = 0;
-  int pgid = 0;
-};
-struct launch_failed_event {
-  std::size_t task = 0;
-  std::uint32_t attempt = 0;
-  std::string error;
-};
-struct exited_event {
-  std::size_t task = 0;
-  std::uint32_t attempt = 0;
-  int exit_code = 0;  ///< the exit status, or 128 + signal
-  int signal = 0;     ///< the signal that killed it, 0 if it exited
-};
-struct timer_event {
-  timer_id id;
-};
-struct source_closed_event {
-  std::string id;  ///< a task the source now shows closed
-};
-struct tests_done_event {
-  test_status status = test_status::none;
-  std::string detail;
-};
-struct close_done_event {
-  std::vector<std::size_t> closed;  ///< tasks the tracker closed
-  std::vector<std::string> errors;  ///< one line per task it could not close
-};
-struct stop_event {
-  stop_mode mode = stop_mode::graceful;
-  std::string reason;
-};
-/// The runtime cannot go on launching (descriptors or memory ran out, the
-/// state cannot be written): nothing more is launched, the children that
-/// run are left to end, failed attempts are not retried, and the group
-/// fails with `reason` in its errors.
-struct halt_event {
-  std::string reason;
-};
-using event_body = std::variant<start_event, refresh_done_event, launched_event,
-                                launch_failed_event, exited_event, timer_event, source_closed_event,
-                                tests_done_event, close_done_event, stop_event, halt_event>;
-struct event {
-  clock_time now;
-  event_body body;
-};
-
-// Actions: what the runtime must do, in order.
-struct run_refresh_action {};
-struct launch_action {
-  std::size_t task = 0;
-  std::uint32_t attempt = 0;  ///< 1 for the first launch; every launch counts
-  std::string agent;
-};
-struct signal_action {
-  std::size_t task = 0;
-  std::uint32_t attempt = 0;
-  kill_signal signal = kill_signal::terminate;
-};
-struct stop_commands_action {};  ///< end a running refresh or test command
-struct set_timer_action {
-  timer_id id;
-  clock_time deadline;
-};
-struct cancel_timer_action {
-  timer_id id;
-};
-struct run_tests_action {};
-struct close_tasks_action {
-  std::vector<std::size_t> tasks;
-};
-struct task_changed_action {
-  std::size_t task = 0;
-};
-struct group_changed_action {};
-struct finished_action {
-  group_status status = group_status::completed;
-};
-using action =
-    std::variant<run_refresh_action, launch_action, signal_action, stop_commands_action,
-                 set_timer_action, cancel_timer_action, run_tests_action, close_tasks_action,
-                 task_changed_action, group_changed_action, finished_action>;
-
 /// What one attempt was: its agent and how it ended.
 struct attempt_record {
   std::string agent;
@@ -274,6 +47,9 @@ struct attempt_record {
   bool timed_out = false;
   std::string error;  ///< for an attempt that could not start
 };
+
+/// How an attempt ended, in words: "exit code 3", "timed out", ...
+[[nodiscard]] std::string describe(const attempt_record& a);
 
 /// A task's state as the core keeps it.
 struct task_state {
@@ -292,17 +68,61 @@ struct task_state {
   bool closed_in_tracker = false;
 };
 
+/// Where a group is in its life. `phase()` and `status()` derive from it.
+enum class group_lifecycle : std::uint8_t {
+  pending,     ///< not started
+  refreshing,  ///< the refresh command runs
+  starting,    ///< its tasks are made ready (within the event that does it)
+  running,     ///< its tasks run, or wait to
+  testing,     ///< the test command runs
+  closing,     ///< the tracker closes the completed tasks
+  finished,    ///< ended, after its tasks' phase
+  dropped      ///< ended before its tasks' phase: cancelled before or during the refresh
+};
+
+constexpr auto enum_names(group_lifecycle) noexcept {
+  return make_enum_table<group_lifecycle>({
+      {group_lifecycle::pending, "pending"},
+      {group_lifecycle::refreshing, "refreshing"},
+      {group_lifecycle::starting, "starting"},
+      {group_lifecycle::running, "running"},
+      {group_lifecycle::testing, "testing"},
+      {group_lifecycle::closing, "closing"},
+      {group_lifecycle::finished, "finished"},
+      {group_lifecycle::dropped, "dropped"},
+  });
+}
+
+/// Why a group launches no more: a stop (`cancelled`) overrides the others;
+/// otherwise the first cause holds.
+enum class stop_reason : std::uint8_t { none, cancelled, timed_out, halted };
+
+constexpr auto enum_names(stop_reason) noexcept {
+  return make_enum_table<stop_reason>({
+      {stop_reason::none, "none"},
+      {stop_reason::cancelled, "cancelled"},
+      {stop_reason::timed_out, "timed_out"},
+      {stop_reason::halted, "halted"},
+  });
+}
+
 /// The pure state machine of one group: events in, actions out. It does no
 /// I/O and reads no clock, so tests drive it with scripted events.
 ///
-/// Limits: a task runs only while the group's running count is under
-/// `max_concurrent` and `group_limit`, and its current agent's count is
-/// under that agent's limit. A task whose agent is full does not hold back
-/// tasks of other agents (ninja's pools). The queue is ordered by priority,
-/// then input order.
+/// Limits: a task runs only while a slot is free in the global pool, the
+/// group's pool and its current agent's pool (`limit_pools`); a task whose
+/// agent is full does not hold back tasks of other agents (`ready_queue`).
+/// Dependencies are the `dependency_tracker`'s, retries the
+/// `retry_policy`'s; this class holds the event handlers.
 class group_machine {
  public:
+  /// A group with pools of its own, sized from `settings`.
   group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel);
+  /// A group that draws from `pools`, which other groups may share: the
+  /// global pool, `pools->group(group_name)` and the agents' pools. The
+  /// limits of `settings` are then not used: the pools carry them.
+  group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel,
+                std::shared_ptr<limit_pools> pools, std::string_view group_name);
   // Not copyable: an index views the tasks' ids. Moving keeps them in place.
   group_machine(const group_machine&) = delete;
   group_machine& operator=(const group_machine&) = delete;
@@ -316,27 +136,32 @@ class group_machine {
 
   [[nodiscard]] const std::vector<group_task>& tasks() const noexcept { return tasks_; }
   [[nodiscard]] const task_state& state(std::size_t task) const { return states_.at(task); }
-  [[nodiscard]] group_phase phase() const noexcept { return phase_; }
-  [[nodiscard]] group_status status() const noexcept { return status_; }
+  [[nodiscard]] group_lifecycle lifecycle() const noexcept { return life_; }
+  [[nodiscard]] stop_reason why_stopped() const noexcept { return stop_; }
+  [[nodiscard]] group_phase phase() const noexcept;
+  [[nodiscard]] group_status status() const noexcept;
   [[nodiscard]] test_status tests() const noexcept { return test_status_; }
   [[nodiscard]] bool refresh_completed() const noexcept { return refresh_completed_; }
   [[nodiscard]] const std::vector<std::string>& errors() const noexcept { return errors_; }
   [[nodiscard]] const std::vector<std::string>& warnings() const noexcept { return warnings_; }
   [[nodiscard]] const group_settings& settings() const noexcept { return settings_; }
   [[nodiscard]] std::size_t running_count() const noexcept { return running_; }
-  [[nodiscard]] std::size_t queued_count() const noexcept { return queued_; }
+  [[nodiscard]] std::size_t queued_count() const noexcept { return ready_.size(); }
+  /// Tasks queued behind a retry or cool-down timer.
+  [[nodiscard]] std::size_t delayed_count() const noexcept { return waiting_delay_; }
   /// The number of tasks with status `s`.
-  [[nodiscard]] std::size_t count(task_status s) const noexcept;
+  [[nodiscard]] std::size_t count(task_status s) const noexcept {
+    return status_counts_[static_cast<std::size_t>(s)];
+  }
   /// The time limit of an attempt of `task` with `agent`, 0 for none.
   [[nodiscard]] double attempt_timeout(std::size_t task, std::string_view agent) const;
 
  private:
-  struct queue_key {
-    long long priority;
-    std::size_t task;
-    // NOLINTNEXTLINE(modernize-use-nullptr): a false positive on defaulted <=>
-    friend auto operator<=>(const queue_key&, const queue_key&) = default;
-  };
+  // Who a kill sequence is for: a task's attempt, or the running command.
+  static constexpr std::size_t the_command = static_cast<std::size_t>(-1);
+  // The bits of `attempt_timers_`.
+  static constexpr std::uint8_t timeout_armed = 1U;
+  static constexpr std::uint8_t grace_armed = 2U;
 
   void on(const start_event& e, clock_time now);
   void on(const refresh_done_event& e, clock_time now);
@@ -349,75 +174,88 @@ class group_machine {
   void on(const close_done_event& e, clock_time now);
   void on(const stop_event& e, clock_time now);
   void on(const halt_event& e, clock_time now);
+  void on(const room_event& e, clock_time now);
 
   void begin_tasks(clock_time now);
   void make_ready(std::size_t task);
   void enqueue(std::size_t task);
-  void dequeue(std::size_t task);
   void dispatch(clock_time now);
   void launch(std::size_t task, clock_time now);
-  void release(std::size_t task);
-  void terminate(std::size_t task, clock_time now);
   void after_attempt(std::size_t task, clock_time now);
-  void failed_attempt(std::size_t task, clock_time now);
   void requeue_later(std::size_t task, double delay_s, clock_time now);
   void finish_task(std::size_t task, task_status status, clock_time now, bool satisfies_dependents);
+  void settle(std::size_t task, task_status status, clock_time now);
   void end_waiting_for_blockers();
-  /// Launches have stopped: every task not running and not ended is
-  /// `skipped` with `reason`.
+  void stop(stop_reason why);
   void skip_unstarted(const std::string& reason, clock_time now);
-  /// Launches have stopped: the refresh, if it runs, is ended; otherwise
-  /// the group goes on to post-execution once nothing runs.
   void wind_down(clock_time now);
-  void set_timer(timer_kind kind, std::size_t task, clock_time deadline);
+  void run_command(group_lifecycle stage, double timeout_s, clock_time now);
+  bool end_command();
+  void terminate(std::size_t who, clock_time now);
+  void signal(std::size_t who, kill_signal s);
+  void set_timer(timer_kind kind, std::size_t task, std::uint32_t generation, clock_time deadline);
+  void cancel_timer(timer_kind kind, std::size_t task, std::uint32_t generation);
   void cancel_attempt_timers(std::size_t task);
+  void cancel_group_timers();
+  void release(std::size_t task);
   void set_status(std::size_t task, task_status s);
   void changed(std::size_t task);
-  void group_changed();
   void maybe_post_execution(clock_time now);
   void conclude(clock_time now);
-  void finish_group(clock_time now);
-  double jitter(double seconds);
-  [[nodiscard]] int agent_limit(std::string_view agent) const;
-  [[nodiscard]] std::size_t group_slots() const;
-  [[nodiscard]] const std::string& current_agent(std::size_t task) const;
+  void finish_group(group_lifecycle end);
+  [[nodiscard]] bool stopping() const noexcept { return stop_ != stop_reason::none; }
+  [[nodiscard]] bool awaiting_command() const noexcept {
+    return life_ == group_lifecycle::refreshing || life_ == group_lifecycle::testing ||
+           life_ == group_lifecycle::closing;
+  }
+  [[nodiscard]] bool is_finished() const noexcept {
+    return life_ == group_lifecycle::finished || life_ == group_lifecycle::dropped;
+  }
+  [[nodiscard]] std::uint32_t current_agent(std::size_t task) const;
+  [[nodiscard]] bool has_room(std::uint32_t agent) const;
 
   std::vector<group_task> tasks_;
   group_settings settings_;
   bool parallel_;
   std::vector<task_state> states_;
-  std::vector<std::size_t> unmet_;                    // in-group dependencies not completed
-  std::vector<std::vector<std::size_t>> dependents_;  // the reverse of waits_for
-  std::vector<bool> delayed_;                         // queued behind a retry or cool-down timer
-  std::vector<bool> reported_;  // scratch of `handle`; all false between events
-  // Outside blockers still open, for the tasks that have any (few).
-  std::map<std::size_t, std::set<std::string, std::less<>>> blockers_;
-  std::multimap<std::string, std::size_t, std::less<>> blocked_on_;
-  // Keys view `tasks_[i].id`: `tasks_` never changes after construction.
-  std::unordered_map<std::string_view, std::size_t> index_of_;
-  std::map<std::string, std::set<queue_key>, std::less<>> queues_;  // per agent
-  std::map<std::string, int, std::less<>> agent_running_;
-  std::array<std::size_t, enum_count<task_status>> status_counts_{};  // per task_status
+  dependency_tracker deps_;
+  ready_queue ready_;
+  retry_policy retry_;
+  // Agents by index: each task's chain as indices, flat (chain_of_[i] ..
+  // chain_of_[i + 1] in chain_agents_), and each agent's name and pool.
+  std::vector<std::uint32_t> chain_agents_;
+  std::vector<std::uint32_t> chain_of_;
+  std::vector<std::string> agent_names_;
+  std::shared_ptr<limit_pools> pools_;
+  limit_pool* global_pool_ = nullptr;
+  limit_pool* group_pool_ = nullptr;
+  std::vector<limit_pool*> agent_pools_;
+  std::vector<bool> delayed_;  // queued behind a retry or cool-down timer
+  // Per task, which of its attempt's timers are armed (bits below): only
+  // those are cancelled when the attempt ends.
+  std::vector<std::uint8_t> attempt_timers_;
+  std::array<std::size_t, enum_count<task_status>> status_counts_{};
   std::size_t running_ = 0;
-  std::size_t queued_ = 0;
   std::size_t waiting_delay_ = 0;
-  group_phase phase_ = group_phase::pre_execution;
-  group_status status_ = group_status::pending;
-  group_status final_ = group_status::completed;
+  group_lifecycle life_ = group_lifecycle::pending;
+  stop_reason stop_ = stop_reason::none;
+  bool halt_noted_ = false;                         // a second halt adds no second error
+  group_status outcome_ = group_status::completed;  // the final status, once concluded
   test_status test_status_ = test_status::not_run;
   bool refresh_completed_ = false;
-  bool waiting_for_blockers_ = false;
-  bool stopping_ = false;          // no more launches
-  bool cancelled_ = false;         // stopped by a stop_event
-  bool timed_out_ = false;         // stopped by the group timeout
-  bool halted_ = false;            // stopped by a halt_event
-  bool awaiting_command_ = false;  // refresh, tests or closing in flight
-  bool concluded_ = false;
-  bool finished_ = false;
+  // The refresh or test command in flight: its run (timers' generation),
+  // and whether the core timed it out.
+  std::uint32_t command_run_ = 0;
+  bool command_timed_out_ = false;
+  bool command_grace_armed_ = false;
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
-  std::uint64_t rng_;
-  std::vector<action>* out_ = nullptr;  // the actions of the event being handled
+  // The event being handled: its actions, and the tasks and group it
+  // changed, reported once each at its end.
+  std::vector<action>* out_ = nullptr;
+  std::vector<std::size_t> dirty_;
+  std::vector<bool> is_dirty_;
+  bool group_dirty_ = false;
 };
 
 }  // namespace maestro::core

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <set>
+#include <vector>
+
+namespace maestro::core {
+
+/// The tasks that are ready to launch, one lane per agent, each ordered by
+/// priority (lower first), then input order (lower index first). The next
+/// task is the best head among the lanes that have room: a full agent does
+/// not hold back the others (ninja's pools).
+class ready_queue {
+ public:
+  static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+
+  explicit ready_queue(std::size_t lanes = 0) : lanes_(lanes) {}
+
+  void push(std::size_t lane, long long priority, std::size_t task);
+  /// Removes `task` if it waits in `lane`; false if it does not.
+  bool erase(std::size_t lane, long long priority, std::size_t task);
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+  /// Removes and returns the best head among the lanes for which
+  /// `has_room(lane)` holds; `none` if there is none.
+  template <class HasRoom>
+  std::size_t pop_best(HasRoom&& has_room) {
+    lane_set* best = nullptr;
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+      auto& l = lanes_[i];
+      if (l.empty() || (best != nullptr && !(*l.begin() < *best->begin())) || !has_room(i)) {
+        continue;
+      }
+      best = &l;
+    }
+    if (best == nullptr) {
+      return none;
+    }
+    const auto task = best->begin()->task;
+    best->erase(best->begin());
+    --size_;
+    return task;
+  }
+
+ private:
+  struct key {
+    long long priority;
+    std::size_t task;
+    // NOLINTNEXTLINE(modernize-use-nullptr): a false positive on defaulted <=>
+    friend auto operator<=>(const key&, const key&) = default;
+  };
+  using lane_set = std::set<key>;
+
+  std::vector<lane_set> lanes_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace maestro::core

@@ -1,0 +1,56 @@
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include <maestro/core/ready_queue.hpp>
+
+using maestro::core::ready_queue;
+
+BOOST_AUTO_TEST_SUITE(ready_queue_tests)
+
+namespace {
+
+const auto any_lane = [](std::size_t) { return true; };
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(priority_then_input_order) {
+  ready_queue q(1);
+  q.push(0, 2, 0);
+  q.push(0, 0, 1);
+  q.push(0, 2, 2);
+  q.push(0, 1, 3);
+  BOOST_TEST(q.size() == 4U);
+  std::vector<std::size_t> order;
+  while (!q.empty()) {
+    order.push_back(q.pop_best(any_lane));
+  }
+  BOOST_TEST(order == (std::vector<std::size_t>{1, 3, 0, 2}));
+  BOOST_TEST(q.pop_best(any_lane) == ready_queue::none);
+}
+
+BOOST_AUTO_TEST_CASE(the_best_head_among_lanes_with_room) {
+  ready_queue q(2);
+  q.push(0, 0, 0);  // the best overall, in lane 0
+  q.push(0, 0, 1);
+  q.push(1, 4, 2);
+  q.push(1, 4, 3);
+  const auto lane_1_only = [](std::size_t lane) { return lane == 1; };
+  BOOST_TEST(q.pop_best(lane_1_only) == 2U);  // a full lane 0 does not hold back lane 1
+  BOOST_TEST(q.pop_best(any_lane) == 0U);
+  BOOST_TEST(q.pop_best([](std::size_t) { return false; }) == ready_queue::none);
+  BOOST_TEST(q.size() == 2U);
+}
+
+BOOST_AUTO_TEST_CASE(erase_takes_a_task_out_of_its_lane) {
+  ready_queue q;
+  q.push(3, 1, 7);  // lanes grow on demand
+  q.push(3, 1, 8);
+  BOOST_TEST(!q.erase(2, 1, 7));
+  BOOST_TEST(!q.erase(3, 2, 7));
+  BOOST_TEST(q.erase(3, 1, 7));
+  BOOST_TEST(q.size() == 1U);
+  BOOST_TEST(q.pop_best(any_lane) == 8U);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
