@@ -11,6 +11,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <maestro/adapters/group_metadata.hpp>
 #include <maestro/unique_fd.hpp>
 
 namespace maestro {
@@ -33,9 +34,11 @@ class state_damaged : public std::runtime_error {
   std::string reason_;
 };
 
-/// A group's `metadata.json`, parsed and validated; nullopt when the group
-/// has none. What a caller may rely on once it returns: an object whose
-/// `group_id`, `status` and `phase` are strings, `tasks` an array of
+/// A group's `metadata.json`, parsed and validated as a JSON value;
+/// nullopt when the group has none. Kept for the readers that still walk
+/// the JSON (the coordinator); new code uses `read_group_metadata`
+/// (group_metadata.hpp), which gives the same fields typed. What a caller may rely on once it
+/// returns: an object whose `group_id`, `status` and `phase` are strings, `tasks` an array of
 /// strings, `errors` and `warnings` arrays of strings, `engine_pid` an
 /// integer (or absent), and `results` an array of objects, each with a
 /// string `task_id` and `status`, a non-negative integer `attempts`, an
@@ -43,21 +46,6 @@ class state_damaged : public std::runtime_error {
 /// `exit_code`, `pid` and `pgid` when present. The file is never opened
 /// through a symlink. Throws `state_damaged` otherwise.
 [[nodiscard]] std::optional<boost::json::value> read_metadata(const std::filesystem::path& dir);
-
-/// A task's last state in `events.jsonl`.
-struct replayed_task {
-  std::string status;
-  std::uint32_t attempt = 0;
-  std::string agent;  ///< the agent of `attempt`, when known
-  int pgid = 0;       ///< while `running`
-};
-
-/// The last state of each task in the group's `events.jsonl`, from the
-/// lines after its last `run` marker (the latest run's). Lines that do not
-/// parse (one cut by a crash) are skipped. Never through a symlink; an
-/// absent file replays nothing.
-[[nodiscard]] std::unordered_map<std::string, replayed_task> replay_events(
-    const std::filesystem::path& dir);
 
 /// The reason `metadata` does not have the shape `read_metadata`
 /// promises; nullopt when it does.
@@ -82,6 +70,8 @@ std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
 /// group recorded `pending` or `running` whose lock nobody holds (its engine
 /// is gone) is `interrupted`.
 [[nodiscard]] std::string reported_status(const boost::json::value& metadata,
+                                          const std::filesystem::path& dir);
+[[nodiscard]] std::string reported_status(const group_metadata& metadata,
                                           const std::filesystem::path& dir);
 
 /// True when an engine holds the group's lock, i.e. the group is running.
