@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include <maestro/adapters/group_metadata.hpp>
+#include <maestro/adapters/json_reader.hpp>
 #include <maestro/adapters/state_dir.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/core/names.hpp>
@@ -282,23 +283,7 @@ const json::value* member(const json::object& o, std::string_view name) {
   return o.if_contains(name);
 }
 
-// The strings of `v` when it is an array of strings.
-bool read_strings(const json::value* v, std::vector<std::string>& out) {
-  if (v == nullptr || !v->is_array()) {
-    return false;
-  }
-  const auto& items = v->get_array();
-  if (!std::all_of(items.begin(), items.end(),
-                   [](const json::value& e) { return e.is_string(); })) {
-    return false;
-  }
-  out.clear();
-  out.reserve(items.size());
-  for (const auto& e : items) {
-    out.emplace_back(e.get_string());
-  }
-  return true;
-}
+using adapters::read_string_array;
 
 bool is_int_or_null(const json::value* v) {
   return v == nullptr || v->is_null() || v->is_int64();
@@ -312,11 +297,7 @@ std::optional<std::string> string_of(const json::value* v) {
 }
 
 std::optional<int> int_of(const json::value* v) {
-  if (v == nullptr || !v->is_int64() || v->get_int64() < std::numeric_limits<int>::min() ||
-      v->get_int64() > std::numeric_limits<int>::max()) {
-    return std::nullopt;
-  }
-  return static_cast<int>(v->get_int64());
+  return adapters::as_int(v);
 }
 
 // The reason one entry of `results` is not what readers rely on; fills
@@ -343,7 +324,7 @@ std::optional<std::string> convert_result(const json::value& entry, result_metad
     return task() + "\"attempts\" is not a non-negative integer";
   }
   std::vector<std::string> history;
-  if (!read_strings(member(*o, key::agent_history), history)) {
+  if (!read_string_array(member(*o, key::agent_history), history)) {
     return task() + "\"agent_history\" is not an array of strings";
   }
   for (const auto name : {key::exit_code, key::pid, key::pgid}) {
@@ -372,7 +353,7 @@ std::optional<std::string> convert_result(const json::value& entry, result_metad
   out->pid = int_of(member(*o, key::pid));
   out->pgid = int_of(member(*o, key::pgid));
   out->subagent = string_of(member(*o, key::subagent));
-  if (!read_strings(member(*o, key::skills), out->skills)) {
+  if (!read_string_array(member(*o, key::skills), out->skills)) {
     out->skills.clear();
   }
   out->started_at = string_of(member(*o, key::started_at));
@@ -431,7 +412,7 @@ std::optional<std::string> convert_metadata(const json::value& metadata, group_m
       {{key::tasks, &g.tasks}, {key::errors, &g.errors}, {key::warnings, &g.warnings}}};
   for (const auto& [name, list] : lists) {
     const auto* v = member(*md, name);
-    if (v != nullptr && !read_strings(v, *list)) {
+    if (v != nullptr && !read_string_array(v, *list)) {
       return in_quotes(name) + " is not an array of strings";
     }
   }
