@@ -171,46 +171,80 @@ void write_metadata_middle(json_out::chunked_writer& out) {
   out.append("[");
 }
 
+namespace {
+
+// `,"name":`: a key as the writer appends it after a value.
+std::string key_text(std::string_view name) {
+  return ",\"" + std::string(name) + "\":";
+}
+
+// The keys of a result as whole pieces of text, made once from the key
+// names: each is one append on the path of every result.
+struct result_keys {
+  std::string first_task_id = "{\"" + std::string(key::task_id) + "\":";
+  std::string next_task_id = "," + first_task_id;
+  std::string subagent = key_text(key::subagent);
+  std::string skills = key_text(key::skills) + "[";
+  std::string status = "]" + key_text(key::status);
+  std::string started_at = key_text(key::started_at);
+  std::string completed_at = key_text(key::completed_at);
+  std::string exit_code = key_text(key::exit_code);
+  std::string attempts = key_text(key::attempts);
+  std::string agent_history = key_text(key::agent_history) + "[";
+  std::string log = "]" + key_text(key::log) + "\"";
+  std::string duration_s = "\"" + key_text(key::duration_s);
+  std::string error = key_text(key::error);
+  std::string closed_true = key_text(key::closed) + "true";
+  std::string closed_false = key_text(key::closed) + "false";
+  std::string pid = key_text(key::pid);
+  std::string pgid = key_text(key::pgid);
+};
+
+const result_keys& keys_of_results() {
+  static const result_keys keys;
+  return keys;
+}
+
+}  // namespace
+
 void write_result(json_out::chunked_writer& out, std::size_t index, const result_entry& r) {
-  out.append(index == 0 ? "{" : ",{");
-  out.append_key(key::task_id, true);
+  const auto& k = keys_of_results();
+  out.append(index == 0 ? k.first_task_id : k.next_task_id);
   out.append_string(r.task_id);
-  out.append_key(key::subagent);
+  out.append(k.subagent);
   out.append_string(r.subagent);
-  out.append_key(key::skills);
-  write_strings(out, r.skills);
-  out.append_key(key::status);
+  out.append(k.skills);
+  for (std::size_t i = 0; i < r.skills.size(); ++i) {
+    out.append(i == 0 ? "" : ",");
+    out.append_string(r.skills[i]);
+  }
+  out.append(k.status);
   out.append_string(core::to_string(r.status));
-  out.append_key(key::started_at);
+  out.append(k.started_at);
   write_time_or_null(out, r.started_at);
-  out.append_key(key::completed_at);
+  out.append(k.completed_at);
   write_time_or_null(out, r.completed_at);
-  out.append_key(key::exit_code);
+  out.append(k.exit_code);
   write_number_or_null(out, r.exit_code);
-  out.append_key(key::attempts);
+  out.append(k.attempts);
   out.append_number(r.attempts);
-  out.append_key(key::agent_history);
-  out.append("[");
+  out.append(k.agent_history);
   for (std::size_t i = 0; i < r.history.size(); ++i) {
     out.append(i == 0 ? "" : ",");
     out.append_string(r.history[i].agent);
   }
-  out.append("]");
-  out.append_key(key::log);
-  out.append("\"");
+  out.append(k.log);
   out.append_escaped(r.log_dir);
   out.append_escaped(r.log_name);
-  out.append("\"");
-  out.append_key(key::duration_s);
+  out.append(k.duration_s);
   write_number_or_null(out, r.duration_s);
-  out.append_key(key::error);
+  out.append(k.error);
   write_string_or_null(out, r.error);
-  out.append_key(key::closed);
-  out.append_bool(r.closed);
+  out.append(r.closed ? k.closed_true : k.closed_false);
   if (r.running) {
-    out.append_key(key::pid);
+    out.append(k.pid);
     write_number_or_null(out, r.pid != 0 ? std::optional<int>(r.pid) : std::nullopt);
-    out.append_key(key::pgid);
+    out.append(k.pgid);
     write_number_or_null(out, r.pgid != 0 ? std::optional<int>(r.pgid) : std::nullopt);
   }
   out.append("}");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstddef>
@@ -106,11 +107,26 @@ class chunked_writer {
   }
   void append_null() { append("null"); }
   void append_bool(bool value) { append(value ? "true" : "false"); }
-  /// `"name":` after a comma, or after nothing when `first`.
+  /// `"name":` after a comma, or after nothing when `first`: one append,
+  /// as a literal would be (this is on the path of every result).
   void append_key(std::string_view name, bool first = false) {
-    append(first ? "\"" : ",\"");
-    append(name);
-    append("\":");
+    std::array<char, 64> text{};
+    if (name.size() > text.size() - 4) {
+      append(first ? "\"" : ",\"");
+      append(name);
+      append("\":");
+      return;
+    }
+    std::size_t n = 0;
+    if (!first) {
+      text[n++] = ',';
+    }
+    text[n++] = '"';
+    std::copy(name.begin(), name.end(), text.begin() + static_cast<std::ptrdiff_t>(n));
+    n += name.size();
+    text[n++] = '"';
+    text[n++] = ':';
+    append(std::string_view(text.data(), n));
   }
 
   /// Writes what is buffered; false when any write failed (errno is set).
