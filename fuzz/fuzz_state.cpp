@@ -1,6 +1,6 @@
 // libFuzzer target: the state readers. The input is written as
 // `<tmp>/parallel_groups/g/metadata.json`, then read the ways the engine and
-// the CLI read it: `read_metadata`, `reported_status` on what it returns,
+// the CLI read it: `read_group_metadata`, `reported_status` and `to_json` on what it returns,
 // and `completed_task_ids` over the state directory.
 
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 
+#include <maestro/adapters/group_metadata.hpp>
 #include <maestro/adapters/state_dir.hpp>
 
 #include "fuzz_support.hpp"
@@ -56,11 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
   }
-  // Documented: read_metadata throws std::runtime_error (or a class
+  // Documented: read_group_metadata throws std::runtime_error (or a class
   // derived from it) naming the file; the others throw nothing of their own.
   try {
-    if (const auto metadata = maestro::read_metadata(dir)) {
+    if (const auto metadata = maestro::read_group_metadata(dir)) {
       static_cast<void>(maestro::reported_status(*metadata, dir));
+      static_cast<void>(maestro::to_json(*metadata));
     }
   } catch (const std::runtime_error& e) {
     maestro::fuzz::check_message(e.what(), file);

@@ -20,7 +20,7 @@
 #include <boost/json.hpp>
 
 #include <maestro/adapters/config_file.hpp>
-#include <maestro/adapters/json_position.hpp>
+#include <maestro/adapters/json_reader.hpp>
 #include <maestro/core/enum_names.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
@@ -37,50 +37,15 @@ struct problem {
   std::string what;
 };
 
-/// `key` as a message shows it: escaped with `core::printable`, so that the
-/// message stays on one line, and the empty key shown as `""`.
-std::string printable(std::string_view key) {
-  return key.empty() ? std::string("\"\"") : core::printable(key);
-}
+using adapters::column_unit;
 
-std::string child_path(const std::string& parent, std::string_view key) {
-  return parent.empty() ? printable(key) : parent + '.' + printable(key);
-}
-
-std::string element_path(const std::string& parent, std::size_t index) {
-  return parent + '[' + std::to_string(index) + ']';
-}
-
-/// The value as a message shows it after "got": JSON text for scalars,
-/// shortened when long.
-std::string describe(const json::value& v) {
-  constexpr std::size_t max_length = 40;
-  std::string text;
-  switch (v.kind()) {
-    case json::kind::array:
-      return v.as_array().empty() ? "[]" : "an array";
-    case json::kind::object:
-      return v.as_object().empty() ? "{}" : "an object";
-    case json::kind::double_: {
-      // Boost.JSON would print 4.5 as 4.5E0; print the shortest form instead.
-      std::array<char, 32> buf{};
-      const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-      text.assign(buf.data(), result.ptr);
-      break;
-    }
-    default:
-      text = json::serialize(v);
-      break;
-  }
-  if (text.size() > max_length) {
-    text.resize(max_length);
-    text += "...";
-  }
-  return text;
-}
+using adapters::describe_value;
+using adapters::index_path;
+using adapters::key_path;
+using adapters::printable_key;
 
 [[noreturn]] void fail(const std::string& path, const std::string& expected, const json::value& v) {
-  throw problem{path, "expected " + expected + ", got " + describe(v)};
+  throw problem{path, "expected " + expected + ", got " + describe_value(v)};
 }
 
 // Scalar readers. Each takes the value and its key path, and returns the
@@ -228,7 +193,7 @@ std::vector<std::string> read_string_array(const json::value& v, const std::stri
   const json::array& items = v.get_array();
   out.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
-    out.push_back(read_string(items[i], element_path(path, i)));
+    out.push_back(read_string(items[i], index_path(path, i)));
   }
   return out;
 }
@@ -241,7 +206,7 @@ std::vector<std::string> read_argv(const json::value& v, const std::string& path
   }
   std::vector<std::string> argv = read_string_array(v, path);
   if (argv.front().empty()) {
-    throw problem{element_path(path, 0), "the program name must not be empty"};
+    throw problem{index_path(path, 0), "the program name must not be empty"};
   }
   return argv;
 }
@@ -261,7 +226,7 @@ std::vector<std::string> read_optional_argv(const json::value& v, const std::str
 std::map<std::string, std::string> read_env(const json::value& v, const std::string& path) {
   std::map<std::string, std::string> env;
   for (const auto& [name, value] : read_object_value(v, path)) {
-    const std::string entry = child_path(path, name);
+    const std::string entry = key_path(path, name);
     if (name.empty() || name.find('=') != json::string_view::npos ||
         name.find('\0') != json::string_view::npos) {
       throw problem{entry, "not a valid environment variable name"};
@@ -282,7 +247,7 @@ bool is_group_name(std::string_view name) {
 std::map<std::string, int> read_group_limits(const json::value& v, const std::string& path) {
   std::map<std::string, int> limits;
   for (const auto& [name, value] : read_object_value(v, path)) {
-    const std::string entry = child_path(path, name);
+    const std::string entry = key_path(path, name);
     if (!is_group_name(name)) {
       throw problem{entry, "not a group name (letters, digits, _ and -)"};
     }
@@ -311,12 +276,12 @@ std::optional<core::keyword_table> read_auto_detect(const json::value& v, const 
   // listed first.
   core::keyword_table table;
   for (const auto& [agent, keywords] : v.get_object()) {
-    const std::string entry = child_path(path, agent);
+    const std::string entry = key_path(path, agent);
     check_agent_name(agent, entry);
     std::vector<std::string> words = read_string_array(keywords, entry);
     for (std::size_t i = 0; i < words.size(); ++i) {
       if (words[i].empty()) {
-        throw problem{element_path(entry, i), "a keyword must not be empty"};
+        throw problem{index_path(entry, i), "a keyword must not be empty"};
       }
     }
     table.emplace_back(std::string(agent), std::move(words));
@@ -357,7 +322,7 @@ void read_fields(const json::value& v, const std::string& path, std::span<const 
   for (const auto& [key, value] : read_object_value(v, path)) {
     const auto it = std::find_if(fields.begin(), fields.end(),
                                  [&key = key](const field<T>& f) { return f.name == key; });
-    const std::string entry = child_path(path, key);
+    const std::string entry = key_path(path, key);
     if (it == fields.end()) {
       throw problem{"", "unknown key: " + entry};
     }
@@ -429,7 +394,7 @@ agent_defaults_config read_agent_defaults(const json::value& v, const std::strin
 std::map<std::string, agent_config> read_agents(const json::value& v, const std::string& path) {
   std::map<std::string, agent_config> agents;
   for (const auto& [name, value] : read_object_value(v, path)) {
-    const std::string entry = child_path(path, name);
+    const std::string entry = key_path(path, name);
     check_agent_name(name, entry);
     agent_config agent;
     read_fields<agent_config>(value, entry, agent_fields, agent);
@@ -449,7 +414,7 @@ std::optional<refresh_config> read_refresh(const json::value& v, const std::stri
   read_fields<refresh_config>(v, path, refresh_fields, out);
   // `read_argv` never yields an empty command, so empty means "not given".
   if (out.command.empty()) {
-    throw problem{child_path(path, "command"), "missing (required when refresh is an object)"};
+    throw problem{key_path(path, "command"), "missing (required when refresh is an object)"};
   }
   return out;
 }
@@ -495,41 +460,32 @@ void check_agents_resolve(const config& cfg) {
     return;
   }
   const auto no_command = [](const std::string& name) {
-    return "agent " + printable(name) + " resolves to no command (agent_defaults.command is empty)";
+    return "agent " + printable_key(name) +
+           " resolves to no command (agent_defaults.command is empty)";
   };
   for (const auto& [name, agent] : cfg.agents) {
     if (!agent.command) {
-      throw problem{child_path(child_path("agents", name), "command"), no_command(name)};
+      throw problem{key_path(key_path("agents", name), "command"), no_command(name)};
     }
   }
   if (!cfg.agents.contains(cfg.default_agent)) {
     throw problem{"agent_defaults.command",
-                  "default agent " + printable(cfg.default_agent) + " resolves to no command"};
+                  "default agent " + printable_key(cfg.default_agent) + " resolves to no command"};
   }
   if (cfg.auto_detect) {
     for (const auto& entry : *cfg.auto_detect) {
       if (!cfg.agents.contains(entry.first)) {
-        throw problem{child_path("auto_detect", entry.first), no_command(entry.first)};
+        throw problem{key_path("auto_detect", entry.first), no_command(entry.first)};
       }
     }
   }
 }
 
 /// 1-based line and column of byte `offset` in `text`. Columns count
-/// characters, not bytes: UTF-8 continuation bytes are skipped.
+/// characters, not bytes.
 std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      ++line;
-      column = 1;
-    } else if ((c & 0xC0U) != 0x80U) {
-      ++column;
-    }
-  }
-  return {line, column};
+  const auto p = adapters::position_of(text, offset, column_unit::characters);
+  return {p.line, p.column};
 }
 
 [[noreturn]] void throw_malformed(std::string_view text, std::size_t offset,
@@ -570,7 +526,7 @@ core::config parse_config(std::string_view json_text, std::string_view origin) {
   if (!document.is_object()) {
     throw core::config_error(std::string(origin) +
                              ": expected a JSON object at the top level, got " +
-                             describe(document));
+                             describe_value(document));
   }
   core::config cfg;
   try {

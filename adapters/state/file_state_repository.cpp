@@ -3,10 +3,9 @@
 #include <unistd.h>
 #include <utility>
 
-#include <boost/json.hpp>
-
 #include <maestro/adapters/file_state_repository.hpp>
 #include <maestro/adapters/file_state_store.hpp>
+#include <maestro/adapters/group_metadata.hpp>
 #include <maestro/adapters/state_dir.hpp>
 
 namespace maestro {
@@ -31,36 +30,18 @@ std::unordered_set<std::string> file_state_repository::completed_task_ids() cons
 }
 
 std::optional<recorded_group> file_state_repository::recorded(std::string_view group_id) const {
-  const auto metadata = read_metadata(group_dir(state_dir_, group_id));
+  auto metadata = read_group_metadata(group_dir(state_dir_, group_id));
   if (!metadata) {
     return std::nullopt;
   }
-  // read_metadata validated the shape: the keys below exist and are typed.
-  const auto& md = metadata->get_object();
   recorded_group out;
-  out.status = core::from_string<core::group_status>(md.at("status").get_string())
-                   .value_or(core::group_status::pending);
-  if (const auto* c = md.if_contains("created_at"); c != nullptr && c->is_string()) {
-    out.created_at = std::string(c->get_string());
-  }
-  if (const auto* pid = md.if_contains("engine_pid"); pid != nullptr && pid->is_int64()) {
-    out.engine_pid = static_cast<int>(pid->get_int64());
-  }
-  const auto& results = md.at("results").get_array();
-  out.tasks.reserve(results.size());
-  for (const auto& r : results) {
-    const auto& o = r.get_object();
-    recorded_task t;
-    t.id = std::string(o.at("task_id").get_string());
-    t.status = core::from_string<core::task_status>(o.at("status").get_string())
-                   .value_or(core::task_status::pending);
-    for (const auto& a : o.at("agent_history").get_array()) {
-      t.agents.emplace_back(a.get_string());
-    }
-    if (const auto* pgid = o.if_contains("pgid"); pgid != nullptr && pgid->is_int64()) {
-      t.pgid = static_cast<int>(pgid->get_int64());
-    }
-    out.tasks.push_back(std::move(t));
+  out.status = metadata->status;
+  out.created_at = metadata->created_at.value_or("");
+  out.engine_pid = metadata->engine_pid.value_or(0);
+  out.tasks.reserve(metadata->results.size());
+  for (auto& r : metadata->results) {
+    out.tasks.push_back(
+        {std::move(r.task_id), r.status, std::move(r.agent_history), r.pgid.value_or(0)});
   }
   return out;
 }

@@ -13,123 +13,14 @@
 #include <unistd.h>
 #include <utility>
 
-#include <boost/json.hpp>
-
 #include <maestro/adapters/file_state_store.hpp>
+#include <maestro/adapters/group_metadata.hpp>
+#include <maestro/adapters/json_writer.hpp>
 
 namespace maestro {
-namespace json = boost::json;
 using core::task_status;
 
 namespace {
-
-// Writes all of `data` to `fd`, retrying short writes.
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const auto n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-// Writes `t` as ISO 8601 UTC with milliseconds into `buffer`; returns the
-// length (24). The text up to the second is kept per thread: most calls
-// fall in the same second as the one before.
-std::size_t format_utc(std::chrono::system_clock::time_point t, std::span<char, 32> buffer) {
-  thread_local std::time_t cached_second = -1;
-  thread_local std::array<char, 32> cached{};
-  thread_local std::size_t cached_size = 0;
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const auto seconds = static_cast<std::time_t>(millis / 1000);
-  if (seconds != cached_second) {
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    const int n = std::snprintf(cached.data(), cached.size(), "%04d-%02d-%02dT%02d:%02d:%02d",
-                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                                utc.tm_min, utc.tm_sec);
-    cached_size = static_cast<std::size_t>(std::clamp(n, 0, 19));
-    cached_second = seconds;
-  }
-  std::copy_n(cached.begin(), cached_size, buffer.begin());
-  const auto ms = static_cast<int>(millis % 1000);
-  buffer[cached_size] = '.';
-  buffer[cached_size + 1] = static_cast<char>('0' + ms / 100);
-  buffer[cached_size + 2] = static_cast<char>('0' + ms / 10 % 10);
-  buffer[cached_size + 3] = static_cast<char>('0' + ms % 10);
-  buffer[cached_size + 4] = 'Z';
-  return cached_size + 5;
-}
-
-// Appends the inside of a JSON string: quotes, backslashes and control
-// characters escaped; UTF-8 passes through.
-void append_escaped(std::string& out, std::string_view text) {
-  static constexpr std::string_view hex = "0123456789abcdef";
-  std::size_t plain = 0;  // start of the run of characters copied as they are
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u >= 0x20 && u != '"' && u != '\\') {
-      continue;
-    }
-    out.append(text.substr(plain, i - plain));
-    plain = i + 1;
-    if (u >= 0x20) {
-      out += '\\';
-      out += text[i];
-    } else {
-      out += "\\u00";
-      out += hex[u >> 4U];
-      out += hex[u & 0xfU];
-    }
-  }
-  out.append(text.substr(plain));
-}
-
-// Appends a JSON number: an integer exactly, a double in its shortest form.
-template <class Number>
-void append_number(std::string& out, Number n) {
-  std::array<char, 32> text{};
-  const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), n);
-  out.append(ec == std::errc{}
-                 ? std::string_view(text.data(), static_cast<std::size_t>(end - text.data()))
-                 : std::string_view("null"));
-}
-
-// Appends `"name":`, after a comma unless it opens the object.
-void append_key(std::string& out, std::string_view name) {
-  out += out.back() == '{' ? "\"" : ",\"";
-  out += name;
-  out += "\":";
-}
-
-// Appends `"name":"text"`, escaped.
-void append_field(std::string& out, std::string_view name, std::string_view text) {
-  append_key(out, name);
-  out += '"';
-  append_escaped(out, text);
-  out += '"';
-}
-
-// Appends `"name":number`.
-void append_field(std::string& out, std::string_view name, long long number) {
-  append_key(out, name);
-  append_number(out, number);
-}
-
-std::string format_utc(std::chrono::system_clock::time_point t) {
-  std::array<char, 32> buffer{};
-  return {buffer.data(), format_utc(t, buffer)};
-}
-
-json::value optional_string(const std::string& s) {
-  return s.empty() ? json::value(nullptr) : json::value(s);
-}
 
 // Adds the time from its construction to its destruction to `total`.
 class stopwatch {
@@ -148,66 +39,12 @@ class stopwatch {
 }  // namespace
 
 namespace detail {
-
-// Writes to a file descriptor through a buffer of 64 KiB, with the pieces
-// of JSON the state files need.
-class chunked_writer {
+// The writer of metadata.json: the toolkit's (declared in the header as
+// detail's, which must not change).
+class chunked_writer : public json_out::chunked_writer {
  public:
-  explicit chunked_writer(int fd) : fd_(fd) { buffer_.reserve(capacity); }
-  void append(std::string_view text) {
-    if (buffer_.size() + text.size() > capacity) {
-      drain();
-    }
-    if (text.size() >= capacity) {
-      ok_ = ok_ && write_all(fd_, text);
-      written_ += text.size();
-    } else {
-      buffer_ += text;
-    }
-  }
-  /// A JSON string: quoted, with quotes, backslashes and control
-  /// characters escaped (UTF-8 passes through).
-  void append_string(std::string_view text) {
-    append("\"");
-    append_escaped(text);
-    append("\"");
-  }
-  /// The inside of a JSON string: quotes, backslashes and control
-  /// characters escaped; UTF-8 passes through.
-  void append_escaped(std::string_view text) {
-    if (buffer_.size() + 6 * text.size() > capacity) {
-      drain();
-    }
-    maestro::append_escaped(buffer_, text);
-  }
-  /// A JSON number: integers exactly, doubles in their shortest form.
-  template <class Number>
-  void append_number(Number n) {
-    if (buffer_.size() + 32 > capacity) {
-      drain();
-    }
-    maestro::append_number(buffer_, n);
-  }
-  /// Writes what is buffered; false when any write failed (errno is set).
-  bool finish() {
-    drain();
-    return ok_;
-  }
-  [[nodiscard]] std::size_t written() const noexcept { return written_; }
-
- private:
-  static constexpr std::size_t capacity = std::size_t{64} * 1024;
-  void drain() {
-    ok_ = ok_ && write_all(fd_, buffer_);
-    written_ += buffer_.size();
-    buffer_.clear();
-  }
-  int fd_;
-  std::string buffer_;
-  std::size_t written_ = 0;
-  bool ok_ = true;
+  using json_out::chunked_writer::chunked_writer;
 };
-
 }  // namespace detail
 
 file_state_store::file_state_store(const boost::asio::any_io_executor& executor,
@@ -271,30 +108,25 @@ void file_state_store::task_changed(const core::group_machine& machine, std::siz
                                     core::clock_time now) {
   const stopwatch timing(spent_);
   const auto& st = machine.state(task);
-  // One line, formatted in place: a group of 100,000 tasks makes 400,000.
   std::array<char, 32> time{};
   const auto time_size = format_utc(to_wall(now), time);
-  auto& out = pending_events_;
-  out += '{';
-  append_field(out, "ts", std::string_view(time.data(), time_size));
-  append_field(out, "type", "task");
-  append_field(out, "task_id", machine.tasks()[task].id);
-  append_field(out, "status", core::to_string(st.status));
-  append_field(out, "attempt", st.attempts);
+  task_event event;
+  event.ts = std::string_view(time.data(), time_size);
+  event.task_id = machine.tasks()[task].id;
+  event.status = st.status;
+  event.attempt = st.attempts;
   if (!st.history.empty()) {
-    append_field(out, "agent", st.history.back().agent);
+    event.agent = st.history.back().agent;
   }
   if (st.status == task_status::running && st.pid != 0) {
-    append_field(out, "pid", st.pid);
-    append_field(out, "pgid", st.pgid);
+    event.pid = st.pid;
+    event.pgid = st.pgid;
   }
-  if (core::is_terminal(st.status) && st.exit_code) {
-    append_field(out, "exit_code", *st.exit_code);
+  if (core::is_terminal(st.status)) {
+    event.exit_code = st.exit_code;
   }
-  if (st.closed_in_tracker) {
-    out += ",\"closed\":true";
-  }
-  out += "}\n";
+  event.closed = st.closed_in_tracker;
+  append_task_event(pending_events_, event);
   // A task that ended is written ahead, before the runtime acts on the end
   // (launches the next): a SIGKILL of the engine cannot lose it, since the
   // page cache outlives the process.
@@ -310,18 +142,12 @@ void file_state_store::group_changed(const core::group_machine& machine, core::c
   if (started_at_.empty() && machine.status() != core::group_status::pending) {
     started_at_ = wall_time(now);
   }
-  json::object line{{"type", "group"},
-                    {"phase", core::to_string(machine.phase())},
-                    {"status", core::to_string(machine.status())},
-                    {"test_status", core::to_string(machine.tests())},
-                    {"errors", machine.errors().size()}};
-  auto text = json::serialize(line);
-  if (text != last_group_line_) {
+  auto body =
+      group_event_body(machine.phase(), machine.status(), machine.tests(), machine.errors().size());
+  if (body != last_group_line_) {
     // Only a real change is logged: the core reports the group often.
-    last_group_line_ = text;
-    line["ts"] = wall_time(now);
-    pending_events_ += json::serialize(line);
-    pending_events_ += '\n';
+    append_group_event(pending_events_, body, wall_time(now));
+    last_group_line_ = std::move(body);
   }
   if (core::is_terminal(machine.status()) && completed_at_.empty()) {
     completed_at_ = wall_time(now);
@@ -378,12 +204,8 @@ void file_state_store::flush(const core::group_machine& machine) {
     // This run's lines begin here, right after a metadata.json that holds
     // everything before them: `resume` replays the lines after the last
     // marker over metadata.json (SPEC section 6).
-    std::string& out = pending_events_;
-    out += '{';
-    append_field(out, "ts", format_utc(std::chrono::system_clock::now()));
-    append_field(out, "type", "run");
-    append_field(out, "engine_pid", record_.engine_pid);
-    out += "}\n";
+    append_run_marker(pending_events_, format_utc(std::chrono::system_clock::now()),
+                      record_.engine_pid);
     append_events();
     marked_ = true;
   }
@@ -398,118 +220,33 @@ void file_state_store::append_result(detail::chunked_writer& out,
                                      const core::group_machine& machine, std::size_t task) const {
   const auto& t = machine.tasks()[task];
   const auto& st = machine.state(task);
-  const auto& agent = st.history.empty() ? t.chain[std::min(st.chain_position, t.chain.size() - 1)]
-                                         : st.history.back().agent;
   const bool ended = st.finished && core::is_terminal(st.status);
-  out.append("{\"task_id\":");
-  out.append_string(t.id);
-  out.append(",\"subagent\":");
-  out.append_string(agent);
-  out.append(",\"skills_applied\":[");
-  for (std::size_t i = 0; i < record_.skills[task].size(); ++i) {
-    out.append(i == 0 ? "" : ",");
-    out.append_string(record_.skills[task][i]);
-  }
-  out.append("],\"status\":");
-  out.append_string(core::to_string(st.status));
-  out.append(",\"started_at\":");
+  result_entry r;
+  r.task_id = t.id;
+  r.subagent = st.history.empty() ? t.chain[std::min(st.chain_position, t.chain.size() - 1)]
+                                  : st.history.back().agent;
+  r.skills = record_.skills[task];
+  r.status = st.status;
   if (st.started) {
-    append_time(out, *st.started);
-  } else {
-    out.append("null");
+    r.started_at = to_wall(*st.started);
   }
-  out.append(",\"completed_at\":");
   if (ended) {
-    append_time(out, *st.finished);
-  } else {
-    out.append("null");
+    r.completed_at = to_wall(*st.finished);
   }
-  out.append(",\"exit_code\":");
-  if (st.exit_code) {
-    out.append_number(*st.exit_code);
-  } else {
-    out.append("null");
-  }
-  out.append(",\"attempts\":");
-  out.append_number(st.attempts);
-  out.append(",\"agent_history\":[");
-  for (std::size_t i = 0; i < st.history.size(); ++i) {
-    out.append(i == 0 ? "" : ",");
-    out.append_string(st.history[i].agent);
-  }
-  out.append("],\"log\":\"");
-  out.append_escaped(logs_prefix_);
-  out.append_escaped(record_.log_names[task]);
-  out.append("\"");
-  out.append(",\"duration_s\":");
+  r.exit_code = st.exit_code;
+  r.attempts = st.attempts;
+  r.history = st.history;
+  r.log_dir = logs_prefix_;
+  r.log_name = record_.log_names[task];
   if (ended && st.started) {
-    out.append_number(std::chrono::duration<double>(*st.finished - *st.started).count());
-  } else {
-    out.append("null");
+    r.duration_s = std::chrono::duration<double>(*st.finished - *st.started).count();
   }
-  out.append(",\"error\":");
-  if (st.error.empty()) {
-    out.append("null");
-  } else {
-    out.append_string(st.error);
-  }
-  out.append(st.closed_in_tracker ? ",\"closed\":true" : ",\"closed\":false");
-  if (st.status == task_status::running) {
-    out.append(",\"pid\":");
-    if (st.pid != 0) {
-      out.append_number(st.pid);
-    } else {
-      out.append("null");
-    }
-    out.append(",\"pgid\":");
-    if (st.pgid != 0) {
-      out.append_number(st.pgid);
-    } else {
-      out.append("null");
-    }
-  }
-  out.append("}");
-}
-
-std::string file_state_store::metadata_head(const core::group_machine& machine) {
-  json::array errors;
-  for (const auto& e : machine.errors()) {
-    errors.emplace_back(e);
-  }
-  json::array warnings;
-  for (const auto& w : machine.warnings()) {
-    warnings.emplace_back(w);
-  }
-  json::object agents;
-  for (const auto& [agent, limit] : record_.agent_limits) {
-    agents[agent] = limit;
-  }
-  const auto test = machine.tests();
-  json::object group{
-      {"group_id", record_.group_id},
-      {"group_name", record_.group_name},
-      {"kind", record_.parallel ? "parallel" : "sequential"},
-      {"phase", core::to_string(machine.phase())},
-      {"created_at", record_.created_at},
-      {"started_at", optional_string(started_at_)},
-      {"completed_at", optional_string(completed_at_)},
-      {"status", core::to_string(machine.status())},
-      {"errors", std::move(errors)},
-      {"warnings", std::move(warnings)},
-      {"pre_group_refresh_completed", machine.refresh_completed()},
-      {"limits", json::object{{"max_concurrent", record_.max_concurrent},
-                              {"group", record_.group_limit ? json::value(*record_.group_limit)
-                                                            : json::value(nullptr)},
-                              {"agents", std::move(agents)}}},
-      {"test_status", test == core::test_status::not_run ? json::value(nullptr)
-                                                         : json::value(core::to_string(test))},
-      {"engine_pid", record_.engine_pid},
-      {"source", record_.source}};
-  // The task ids and the results follow, formatted by `write_files`.
-  std::string out = json::serialize(group);
-  out.pop_back();
-  out += ",\"tasks\":[";
-  return out;
+  r.error = st.error;
+  r.closed = st.closed_in_tracker;
+  r.running = st.status == task_status::running;
+  r.pid = st.pid;
+  r.pgid = st.pgid;
+  write_result(out, task, r);
 }
 
 bool file_state_store::write(const core::group_machine& machine, bool sync) {
@@ -606,21 +343,33 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
     // Streamed through a small buffer: with 100,000 tasks the whole text
     // would be tens of megabytes held twice.
     detail::chunked_writer out(fd.get());
-    out.append(metadata_head(machine));
+    metadata_header head;
+    head.group_id = record_.group_id;
+    head.group_name = record_.group_name;
+    head.parallel = record_.parallel;
+    head.phase = machine.phase();
+    head.created_at = record_.created_at;
+    head.started_at = started_at_;
+    head.completed_at = completed_at_;
+    head.status = machine.status();
+    head.errors = machine.errors();
+    head.warnings = machine.warnings();
+    head.refresh_completed = machine.refresh_completed();
+    head.max_concurrent = record_.max_concurrent;
+    head.group_limit = record_.group_limit;
+    head.agent_limits = &record_.agent_limits;
+    head.tests = machine.tests();
+    head.engine_pid = record_.engine_pid;
+    head.source = record_.source;
+    write_metadata_head(out, head);
     for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
-      if (i != 0) {
-        out.append(",");
-      }
-      out.append_string(machine.tasks()[i].id);
+      write_task_id(out, i, machine.tasks()[i].id);
     }
-    out.append("],\"results\":[");
+    write_metadata_middle(out);
     for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
-      if (i != 0) {
-        out.append(",");
-      }
       append_result(out, machine, i);
     }
-    out.append("]}\n");
+    write_metadata_tail(out);
     ok = out.finish() && (!sync || ::fsync(fd.get()) == 0);
     bytes = out.written();
   }

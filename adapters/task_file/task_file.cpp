@@ -7,7 +7,7 @@
 
 #include <boost/json.hpp>
 
-#include <maestro/adapters/json_position.hpp>
+#include <maestro/adapters/json_reader.hpp>
 #include <maestro/adapters/task_file.hpp>
 #include <maestro/core/config.hpp>
 #include <maestro/core/names.hpp>
@@ -15,32 +15,13 @@
 namespace maestro {
 namespace json = boost::json;
 using adapters::array_element_offsets;
+using adapters::kind_name;
 using adapters::position_of;
 using adapters::text_position;
 using core::input_error;
 using core::input_location;
 
 namespace {
-
-std::string_view kind_name(const json::value& v) noexcept {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
 
 [[noreturn]] void fail(const input_location& where, std::string_view field,
                        std::string_view expected, const json::value& got) {

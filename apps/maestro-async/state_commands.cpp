@@ -3,10 +3,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <maestro/adapters/group_metadata.hpp>
 #include <maestro/adapters/state_dir.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
@@ -32,20 +34,33 @@ std::string text_of(const json::object& o, std::string_view key, std::string fal
   return json::serialize(*v);
 }
 
-json::object counts_of(const json::object& metadata) {
-  std::map<std::string, std::int64_t> counts;
-  if (const auto* results = metadata.if_contains("results"); results && results->is_array()) {
-    for (const auto& r : results->get_array()) {
-      if (const auto* o = r.if_object()) {
-        ++counts[text_of(*o, "status", "unknown")];
-      }
-    }
+json::object counts_of(const group_metadata& metadata) {
+  std::map<std::string_view, std::int64_t> counts;
+  for (const auto& r : metadata.results) {
+    ++counts[core::to_string(r.status)];
   }
   json::object out;
   for (const auto& [status, n] : counts) {
     out[status] = n;
   }
   return out;
+}
+
+json::value or_null(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+
+// An optional member as text for a person to read.
+template <class T>
+std::string text_or(const std::optional<T>& v, std::string fallback = "-") {
+  if (!v) {
+    return fallback;
+  }
+  if constexpr (std::is_same_v<T, std::string>) {
+    return core::printable(*v);
+  } else {
+    return std::to_string(*v);
+  }
 }
 
 std::string counts_text(const json::object& counts) {
@@ -63,9 +78,9 @@ int run_list(const common_options& common, const std::string& status_filter) {
   json::array groups;
   for (const auto& id : group_ids(state_dir)) {
     const auto dir = group_dir(state_dir, id);
-    std::optional<json::value> metadata;
+    std::optional<group_metadata> metadata;
     try {
-      metadata = read_metadata(dir);
+      metadata = read_group_metadata(dir);
     } catch (const state_damaged& e) {
       // One damaged group is shown as such; the others are still listed.
       if (status_filter.empty() || status_filter == "damaged") {
@@ -81,20 +96,24 @@ int run_list(const common_options& common, const std::string& status_filter) {
     if (!metadata) {
       continue;
     }
-    const auto& md = metadata->get_object();
-    const auto status = reported_status(*metadata, dir);
+    const auto& md = *metadata;
+    const auto status = reported_status(md, dir);
     if (!status_filter.empty() && status != status_filter) {
       continue;
     }
-    groups.push_back(json::object{
-        {"group_id", id},
-        {"status", status},
-        {"phase", text_of(md, "phase", "")},
-        {"counts", counts_of(md)},
-        {"tasks", md.contains("tasks") ? md.at("tasks") : json::array{}},
-        {"started_at", md.contains("started_at") ? md.at("started_at") : nullptr},
-        {"completed_at", md.contains("completed_at") ? md.at("completed_at") : nullptr},
-        {"engine_pid", md.contains("engine_pid") ? md.at("engine_pid") : nullptr}});
+    json::array tasks;
+    for (const auto& t : md.tasks) {
+      tasks.emplace_back(t);
+    }
+    groups.push_back(
+        json::object{{"group_id", id},
+                     {"status", status},
+                     {"phase", core::to_string(md.phase)},
+                     {"counts", counts_of(md)},
+                     {"tasks", std::move(tasks)},
+                     {"started_at", or_null(md.started_at)},
+                     {"completed_at", or_null(md.completed_at)},
+                     {"engine_pid", md.engine_pid ? json::value(*md.engine_pid) : nullptr}});
   }
   if (common.json) {
     fmt::print("{}\n", json::serialize(groups));
@@ -122,9 +141,9 @@ int run_list(const common_options& common, const std::string& status_filter) {
 int run_status(const common_options& common, const std::string& group_id) {
   const auto state_dir = state_dir_of(load_state_config(common));
   const auto dir = group_dir(state_dir, group_id);
-  std::optional<json::value> metadata;
+  std::optional<group_metadata> metadata;
   try {
-    metadata = read_metadata(dir);
+    metadata = read_group_metadata(dir);
   } catch (const state_damaged& e) {
     if (common.json) {
       fmt::print("{}\n",
@@ -143,40 +162,39 @@ int run_status(const common_options& common, const std::string& group_id) {
                core::printable((dir / "metadata.json").string()));
     return 2;
   }
-  auto md = metadata->get_object();
-  const auto status = reported_status(*metadata, dir);
-  md["status"] = status;
-  md["counts"] = counts_of(md);
+  const auto& md = *metadata;
+  const auto status = reported_status(md, dir);
+  const auto counts = counts_of(md);
   if (common.json) {
-    fmt::print("{}\n", json::serialize(md));
+    auto shown = to_json(md);
+    shown["status"] = status;
+    shown["counts"] = counts;
+    fmt::print("{}\n", json::serialize(shown));
     return 0;
   }
   fmt::print("group {}: {} (phase {}), tests: {}\n", core::printable(group_id), status,
-             text_of(md, "phase"), text_of(md, "test_status", "not run"));
-  fmt::print("started {}, completed {}, engine pid {}\n", text_of(md, "started_at"),
-             text_of(md, "completed_at"), text_of(md, "engine_pid"));
-  fmt::print("{}\n\n", counts_text(md.at("counts").get_object()));
+             core::to_string(md.phase),
+             md.tests ? std::string(core::to_string(*md.tests)) : std::string("not run"));
+  fmt::print("started {}, completed {}, engine pid {}\n", text_or(md.started_at),
+             text_or(md.completed_at), text_or(md.engine_pid));
+  fmt::print("{}\n\n", counts_text(counts));
   fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", "TASK", "STATUS", "AGENT", "ATTEMPTS",
              "EXIT", "LOG");
-  if (const auto* results = md.if_contains("results"); results && results->is_array()) {
-    for (const auto& r : results->get_array()) {
-      const auto& o = r.get_object();
-      fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", core::printable(text_of(o, "task_id")),
-                 text_of(o, "status"), core::printable(text_of(o, "subagent")),
-                 text_of(o, "attempts"), text_of(o, "exit_code"),
-                 core::printable(text_of(o, "log")));
-      if (const auto error = text_of(o, "error", ""); !error.empty()) {
-        fmt::print("      {}\n", core::printable(error));
-      }
+  for (const auto& r : md.results) {
+    // Ids, agents and logs are escaped twice, as they always were.
+    fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n",
+               core::printable(core::printable(r.task_id)), core::to_string(r.status),
+               core::printable(text_or(r.subagent)), r.attempts, text_or(r.exit_code),
+               core::printable(core::printable(r.log)));
+    if (r.error && !r.error->empty()) {
+      fmt::print("      {}\n", core::printable(*r.error));
     }
   }
-  for (const auto* key : {"warnings", "errors"}) {
-    if (const auto* list = md.if_contains(key);
-        list && list->is_array() && !list->get_array().empty()) {
-      fmt::print("\n{}:\n", key);
-      for (const auto& line : list->get_array()) {
-        fmt::print("  {}\n", core::printable(line.is_string() ? std::string(line.get_string())
-                                                              : json::serialize(line)));
+  for (const auto& [name, list] : {std::pair{"warnings", &md.warnings}, {"errors", &md.errors}}) {
+    if (!list->empty()) {
+      fmt::print("\n{}:\n", name);
+      for (const auto& line : *list) {
+        fmt::print("  {}\n", core::printable(line));
       }
     }
   }

@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <maestro/adapters/group_metadata.hpp>
 #include <maestro/adapters/state_dir.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
@@ -56,7 +57,7 @@ bool terminal(const std::string& status) {
 }
 
 std::optional<std::string> recorded_status(const fs::path& dir) {
-  const auto metadata = read_metadata(dir);
+  const auto metadata = read_group_metadata(dir);
   if (!metadata) {
     return std::nullopt;
   }
@@ -64,12 +65,8 @@ std::optional<std::string> recorded_status(const fs::path& dir) {
 }
 
 int engine_pid_of(const fs::path& dir) {
-  const auto metadata = read_metadata(dir);
-  if (!metadata) {
-    return 0;
-  }
-  const auto* pid = metadata->get_object().if_contains("engine_pid");
-  return pid != nullptr && pid->is_int64() ? static_cast<int>(pid->as_int64()) : 0;
+  const auto metadata = read_group_metadata(dir);
+  return metadata ? metadata->engine_pid.value_or(0) : 0;
 }
 
 void report(const common_options& common, const std::string& group, const std::string& status) {
@@ -182,7 +179,7 @@ int run_wait(const common_options& common, const std::string& group_id,
 int run_cancel(const common_options& common, const std::string& group_id) {
   const auto state_dir = state_dir_of(load_state_config(common));
   const auto dir = group_dir(state_dir, group_id);
-  if (!read_metadata(dir)) {
+  if (!read_group_metadata(dir)) {
     fmt::print(stderr, "maestro-async: unknown group: {}\n", core::printable(group_id));
     return 2;
   }

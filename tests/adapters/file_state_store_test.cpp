@@ -2,6 +2,8 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <maestro/adapters/file_state_store.hpp>
+#include <maestro/adapters/group_metadata.hpp>
 #include <maestro/core/group_machine.hpp>
 
 #include "support/temp_dir.hpp"
@@ -232,6 +235,78 @@ BOOST_AUTO_TEST_CASE(events_keep_flowing_while_a_large_metadata_json_waits) {
     io.run_for(std::chrono::milliseconds(5));
   }
   BOOST_TEST(metadata_status() == "queued");  // and then it is
+}
+
+// What the store writes, the schema's reader gives back field by field.
+BOOST_AUTO_TEST_CASE(what_the_store_writes_the_typed_reader_reads_back) {
+  record.group_limit = 3;
+  record.agent_limits = {{"agent\"x", 1}};
+  record.engine_pid = 77;
+  record.source = "tasks\n.json";
+  file_state_store store(boost::asio::make_strand(io), record, {});
+  const auto t0 = std::chrono::steady_clock::now();
+  apply(core::start_event{}, t0, store);
+  apply(core::launched_event{0, 1, 4242, 4243}, t0, store);
+  apply(core::launched_event{1, 1, 100, 100}, t0, store);
+  apply(core::exited_event{1, 1, 3, 0}, t0 + std::chrono::milliseconds(1500), store);
+  store.flush(machine);
+
+  const auto md = read_group_metadata(record.dir);
+  BOOST_TEST_REQUIRE(md.has_value());
+  BOOST_TEST(md->group_id == "g");
+  BOOST_TEST((md->group_name == std::optional<std::string>("Parallel Group g")));
+  BOOST_TEST((md->parallel == std::optional<bool>(true)));
+  BOOST_TEST((md->status == machine.status()));
+  BOOST_TEST((md->phase == machine.phase()));
+  BOOST_TEST(md->tasks == awkward_ids());
+  BOOST_TEST(md->errors == machine.errors());
+  BOOST_TEST(md->warnings == machine.warnings());
+  BOOST_TEST((md->created_at == std::optional<std::string>(store.record().created_at)));
+  BOOST_TEST(md->started_at.has_value());
+  BOOST_TEST((md->engine_pid == std::optional<int>(77)));
+  BOOST_TEST((md->max_concurrent == std::optional<int>(2)));
+  BOOST_TEST((md->group_limit == std::optional<int>(3)));
+  BOOST_TEST((md->agent_limits == std::map<std::string, int>{{"agent\"x", 1}}));
+  BOOST_TEST((md->source == std::optional<std::string>("tasks\n.json")));
+  BOOST_TEST((md->refresh_completed == std::optional<bool>(machine.refresh_completed())));
+  BOOST_TEST(!md->tests.has_value());  // not run: null
+  BOOST_TEST_REQUIRE(md->results.size() == awkward_ids().size());
+  for (std::size_t i = 0; i < awkward_ids().size(); ++i) {
+    const auto& r = md->results[i];
+    BOOST_TEST(r.task_id == awkward_ids()[i]);
+    BOOST_TEST((r.status == machine.state(i).status));
+    BOOST_TEST(r.attempts == machine.state(i).attempts);
+    BOOST_TEST((r.subagent == std::optional<std::string>("agent\"x")));
+    BOOST_TEST(r.log == (record.dir / "logs" / record.log_names[i]).string());
+    BOOST_TEST(r.closed == false);
+  }
+  BOOST_TEST(md->results[0].skills == std::vector<std::string>{"sk\"ill"});
+  BOOST_TEST((md->results[0].status == core::task_status::running));
+  BOOST_TEST((md->results[0].pid == std::optional<int>(4242)));
+  BOOST_TEST((md->results[0].pgid == std::optional<int>(4243)));
+  BOOST_TEST(!md->results[0].completed_at.has_value());
+  BOOST_TEST(md->results[1].agent_history == std::vector<std::string>{"agent\"x"});
+  BOOST_TEST((md->results[1].exit_code == machine.state(1).exit_code));
+  BOOST_TEST(!md->results[1].pid.has_value());
+  if (core::is_terminal(md->results[1].status)) {
+    BOOST_TEST((md->results[1].duration_s == std::optional<double>(1.5)));
+    BOOST_TEST(md->results[1].completed_at.has_value());
+  }
+
+  // `to_json` gives the file back as it is, key for key.
+  BOOST_TEST(json::serialize(to_json(*md)) ==
+             json::serialize(json::parse(test::read_file(record.dir / "metadata.json"))));
+
+  // The lines written after the run's marker replay to the same states.
+  apply(core::launched_event{2, 1, 300, 301}, t0, store);
+  store.flush(machine);
+  const auto replayed = replay_events(record.dir);
+  BOOST_TEST_REQUIRE(replayed.size() == 1U);
+  const auto& task = replayed.at(awkward_ids()[2]);
+  BOOST_TEST(task.status == "running");
+  BOOST_TEST(task.pgid == 301);
+  BOOST_TEST(task.attempt == 1U);
+  BOOST_TEST(task.agent == "agent\"x");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -95,8 +95,6 @@ class file_state_store final : public state_store {
   void arm(std::chrono::steady_clock::time_point at);
   void append_time(detail::chunked_writer& out, core::clock_time t) const;
   [[nodiscard]] std::chrono::system_clock::time_point to_wall(core::clock_time t) const;
-  /// `metadata.json` up to the opening of its `tasks` array.
-  std::string metadata_head(const core::group_machine& machine);
 
   group_record record_;
   std::string logs_prefix_;  // `dir/logs/`

@@ -11,6 +11,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <maestro/adapters/group_metadata.hpp>
 #include <maestro/ports/state_store.hpp>
 #include <maestro/unique_fd.hpp>
 
@@ -19,36 +20,6 @@ namespace maestro {
 /// `<state_dir>/parallel_groups/<group-id>`.
 [[nodiscard]] std::filesystem::path group_dir(const std::filesystem::path& state_dir,
                                               std::string_view group_id);
-
-/// A group's `metadata.json`, parsed and validated; nullopt when the group
-/// has none. What a caller may rely on once it returns: an object whose
-/// `group_id`, `status` and `phase` are strings, `tasks` an array of
-/// strings, `errors` and `warnings` arrays of strings, `engine_pid` an
-/// integer (or absent), and `results` an array of objects, each with a
-/// string `task_id` and `status`, a non-negative integer `attempts`, an
-/// `agent_history` array of strings, a `log` string, and integer (or null)
-/// `exit_code`, `pid` and `pgid` when present. The file is never opened
-/// through a symlink. Throws `state_damaged` otherwise.
-[[nodiscard]] std::optional<boost::json::value> read_metadata(const std::filesystem::path& dir);
-
-/// A task's last state in `events.jsonl`.
-struct replayed_task {
-  std::string status;
-  std::uint32_t attempt = 0;
-  std::string agent;  ///< the agent of `attempt`, when known
-  int pgid = 0;       ///< while `running`
-};
-
-/// The last state of each task in the group's `events.jsonl`, from the
-/// lines after its last `run` marker (the latest run's). Lines that do not
-/// parse (one cut by a crash) are skipped. Never through a symlink; an
-/// absent file replays nothing.
-[[nodiscard]] std::unordered_map<std::string, replayed_task> replay_events(
-    const std::filesystem::path& dir);
-
-/// The reason `metadata` does not have the shape `read_metadata`
-/// promises; nullopt when it does.
-[[nodiscard]] std::optional<std::string> metadata_shape_error(const boost::json::value& metadata);
 
 /// Makes `<state_dir>/parallel_groups/<dir-name>/logs`, and a `.gitignore`
 /// holding `*` in a state directory it creates. Throws `std::runtime_error`
@@ -69,6 +40,8 @@ std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
 /// group recorded `pending` or `running` whose lock nobody holds (its engine
 /// is gone) is `interrupted`.
 [[nodiscard]] std::string reported_status(const boost::json::value& metadata,
+                                          const std::filesystem::path& dir);
+[[nodiscard]] std::string reported_status(const group_metadata& metadata,
                                           const std::filesystem::path& dir);
 
 /// True when an engine holds the group's lock, i.e. the group is running.
