@@ -139,12 +139,7 @@ void coordinator::wire(coordinator_ports ports) {
   context_->config = &config_;
   context_->workdir = options_.workdir;
   context_->state_dir = state_dir_;
-  context_->process_launcher = ports_.process_launcher;
-  context_->state = ports_.state;
-  context_->task_tracker = ports_.task_tracker;
-  context_->tests = ports_.tests;
-  context_->clock = ports_.clock;
-  context_->source = ports_.source;
+  context_->ports = ports_;
   context_->sink = options_.sink;
   context_->base_environment = ports_.process_launcher->inherited_environment();
 }

@@ -72,7 +72,7 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
 group_runner::~group_runner() = default;
 
 void group_runner::push(core::event_body body) {
-  queue_.push_back({context_.clock->now(), std::move(body)});
+  queue_.push_back({context_.ports.clock->now(), std::move(body)});
   if (waiting_) {
     wake_.cancel();
   }
@@ -94,7 +94,7 @@ asio::awaitable<core::group_status> group_runner::run() {
       context_.sink->state_written(request_.group_id, bytes, spent);
     };
   }
-  store_ = context_.state->open(
+  store_ = context_.ports.state->open(
       std::move(request_.record),
       [this](const std::string& error) {
         if (state_failed_) {
@@ -155,7 +155,7 @@ asio::awaitable<core::group_status> group_runner::run() {
         throw;
       }
     }
-    co_await pause(*context_.clock, std::chrono::milliseconds(250));
+    co_await pause(*context_.ports.clock, std::chrono::milliseconds(250));
   }
   if (context_.sink != nullptr) {
     context_.sink->group_finished(request_.group_id, machine_);
@@ -176,7 +176,7 @@ void group_runner::execute(const core::action& a) {
                  [this](const core::signal_action& s) {
                    const auto& child = children_[s.task];
                    if (child && child->first == s.attempt) {
-                     context_.process_launcher->signal(child->second, s.signal);
+                     context_.ports.process_launcher->signal(child->second, s.signal);
                    }
                  },
                  [this](const core::signal_command_action& c) { stop_command(c.signal); },
@@ -188,7 +188,7 @@ void group_runner::execute(const core::action& a) {
                    for (const auto i : c.tasks) {
                      ids.push_back(machine_.tasks()[i].id);
                    }
-                   context_.task_tracker->async_close(
+                   context_.ports.task_tracker->async_close(
                        ids, [this, indices = c.tasks, ids](std::vector<std::string> closed,
                                                            std::vector<std::string> errors) {
                          core::close_done_event done;
@@ -207,13 +207,13 @@ void group_runner::execute(const core::action& a) {
                        });
                  },
                  [this](const core::task_changed_action& t) {
-                   store_->task_changed(machine_, t.task, context_.clock->now());
+                   store_->task_changed(machine_, t.task, context_.ports.clock->now());
                    if (context_.sink != nullptr) {
                      context_.sink->task_changed(request_.group_id, machine_, t.task);
                    }
                  },
                  [this](const core::group_changed_action&) {
-                   store_->group_changed(machine_, context_.clock->now());
+                   store_->group_changed(machine_, context_.ports.clock->now());
                  },
                  [this](const core::finished_action&) { finished_ = true; },
              },
@@ -243,8 +243,8 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
   }
   spec.log_file = store_->record().log_path(task);
   spec.log_header = "=== maestro-async: attempt " + std::to_string(attempt) + ", agent " +
-                    core::printable(agent) + ", at " + wall_time(context_.clock->now()) + ": " +
-                    printable_command_line(spec.argv);
+                    core::printable(agent) + ", at " + wall_time(context_.ports.clock->now()) +
+                    ": " + printable_command_line(spec.argv);
   return spec;
 }
 
@@ -252,13 +252,13 @@ void group_runner::launch(const core::launch_action& l) {
   const auto spec = make_spec(l.task, l.agent, l.attempt);
   if (spec.argv.empty()) {
     const std::string error = "agent " + l.agent + " resolves to no command";
-    context_.process_launcher->append_to_log(spec.log_file,
-                                             spec.log_header + "\n=== maestro-async: " + error);
+    context_.ports.process_launcher->append_to_log(
+        spec.log_file, spec.log_header + "\n=== maestro-async: " + error);
     push(core::launch_failed_event{l.task, l.attempt, error});
     return;
   }
   boost::system::error_code ec;
-  const auto child = context_.process_launcher->launch(
+  const auto child = context_.ports.process_launcher->launch(
       spec,
       [this, task = l.task, attempt = l.attempt](const exit_info& x) {
         // Reaped: its pid and process group may be reused from now on.
@@ -266,7 +266,7 @@ void group_runner::launch(const core::launch_action& l) {
           children_[task].reset();
         }
         if (context_.sink != nullptr) {
-          context_.sink->attempt_exited(machine_, task, context_.clock->now());
+          context_.sink->attempt_exited(machine_, task, context_.ports.clock->now());
         }
         if (log::enabled(log::level::debug)) {
           log::write(log::level::debug,
@@ -279,7 +279,7 @@ void group_runner::launch(const core::launch_action& l) {
   if (ec) {
     const std::string error =
         "cannot start " + core::printable(spec.argv.front()) + ": " + ec.message();
-    context_.process_launcher->append_to_log(spec.log_file, "=== maestro-async: " + error);
+    context_.ports.process_launcher->append_to_log(spec.log_file, "=== maestro-async: " + error);
     if (out_of_resources(ec)) {
       // Not the agent's fault, and every other launch would fail alike.
       push(core::halt_event{error + "; no more launches (the running agents are left to end)"});
@@ -295,7 +295,7 @@ void group_runner::launch(const core::launch_action& l) {
                                       std::to_string(child.pid));
   }
   if (context_.sink != nullptr) {
-    context_.sink->attempt_launched(machine_, l.task, context_.clock->now());
+    context_.sink->attempt_launched(machine_, l.task, context_.ports.clock->now());
   }
   push(core::launched_event{l.task, l.attempt, child.pid, child.pgid});
 }
@@ -303,14 +303,14 @@ void group_runner::launch(const core::launch_action& l) {
 void group_runner::set_timer(const core::timer_id& id, clock_time deadline) {
   // The alarm ends with the runner (or with its cancel action): its call
   // never comes after.
-  timers_[id] = context_.clock->at(deadline, [this, id] {
+  timers_[id] = context_.ports.clock->at(deadline, [this, id] {
     timers_.erase(id);
     push(core::timer_event{id});
   });
 }
 
 std::string group_runner::wall_time(clock_time t) const {
-  return format_utc(context_.clock->wall(t));
+  return format_utc(context_.ports.clock->wall(t));
 }
 
 void group_runner::start_command(const std::vector<std::string>& argv, std::string_view log,
@@ -326,11 +326,11 @@ void group_runner::start_command(const std::vector<std::string>& argv, std::stri
   spec.env.push_back("MAESTRO_GROUP_ID=" + request_.group_id);
   spec.env.push_back("MAESTRO_STATE_DIR=" + context_.state_dir.string());
   spec.log_file = store_->record().command_log_path(log);
-  spec.log_header = "=== maestro-async: at " + wall_time(context_.clock->now()) + ": " +
+  spec.log_header = "=== maestro-async: at " + wall_time(context_.ports.clock->now()) + ": " +
                     printable_command_line(spec.argv);
   spec.output_tail = test_output_tail;
   boost::system::error_code ec;
-  const auto child = context_.process_launcher->launch(
+  const auto child = context_.ports.process_launcher->launch(
       spec,
       [this, done](const exit_info& x) {
         command_.reset();
@@ -339,7 +339,7 @@ void group_runner::start_command(const std::vector<std::string>& argv, std::stri
       ec);
   if (ec) {
     const std::string error = "cannot start " + core::printable(argv.front()) + ": " + ec.message();
-    context_.process_launcher->append_to_log(spec.log_file, "=== maestro-async: " + error);
+    context_.ports.process_launcher->append_to_log(spec.log_file, "=== maestro-async: " + error);
     // Reported like a command that failed at once.
     asio::post(strand_, [done, error] { done(exit_info{127, 0, error}); });
     return;
@@ -352,7 +352,7 @@ void group_runner::stop_command(core::kill_signal signal) {
   // The core runs the kill sequence (SIGTERM, grace, SIGKILL) with its
   // timers; a command that already ended is not signalled.
   if (command_) {
-    context_.process_launcher->signal(command_->child, signal);
+    context_.ports.process_launcher->signal(command_->child, signal);
   }
 }
 
@@ -368,7 +368,7 @@ void group_runner::run_tests() {
       argv = test.command;
       break;
     case core::test_command_kind::auto_detect: {
-      auto detected = context_.tests->detect(context_.workdir);
+      auto detected = context_.ports.tests->detect(context_.workdir);
       if (detected.argv.empty()) {
         push(core::tests_done_event{core::test_status::none, detected.reason});
         return;
@@ -382,16 +382,16 @@ void group_runner::run_tests() {
   start_command(argv, "_tests.log", [this, argv](const exit_info& x) {
     auto command = join(argv, " ");
     std::string detail = command + ": " + describe_exit(x);
-    push(core::tests_done_event{context_.tests->classify(argv, x.exit_code, x.output_tail),
+    push(core::tests_done_event{context_.ports.tests->classify(argv, x.exit_code, x.output_tail),
                                 std::move(detail), std::move(command)});
   });
 }
 
 void group_runner::watch_source() {
-  if (context_.source == nullptr) {
+  if (context_.ports.source == nullptr) {
     return;
   }
-  watch_ = context_.source->watch(
+  watch_ = context_.ports.source->watch(
       request_.closed_in_source,
       [this](const std::string& id) { push(core::source_closed_event{id}); },
       [this](std::string_view text) {

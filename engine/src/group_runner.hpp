@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <maestro/coordinator.hpp>
 #include <maestro/core/config.hpp>
 #include <maestro/core/group_machine.hpp>
 #include <maestro/core/task.hpp>
@@ -33,13 +34,7 @@ struct runtime_context {
   const core::config* config = nullptr;
   std::filesystem::path workdir;
   std::filesystem::path state_dir;
-  launcher* process_launcher = nullptr;
-  state_repository* state = nullptr;
-  tracker* task_tracker = nullptr;
-  test_runner* tests = nullptr;
-  engine_clock* clock = nullptr;
-  /// Null: no watch.
-  task_source* source = nullptr;
+  coordinator_ports ports;
   /// Null: nothing reported.
   status_sink* sink = nullptr;
   std::vector<std::string> base_environment;
