@@ -25,6 +25,15 @@ agent_slots::agent_slots(const std::vector<group_task>& tasks, std::shared_ptr<l
   chain_of_.push_back(static_cast<std::uint32_t>(chain_agents_.size()));
 }
 
+std::vector<group_task> with_an_agent(std::vector<group_task> tasks) {
+  for (auto& t : tasks) {
+    if (t.chain.empty()) {
+      t.chain.emplace_back("default");
+    }
+  }
+  return tasks;
+}
+
 std::shared_ptr<limit_pools> own_pools(const group_settings& settings) {
   auto pools = std::make_shared<limit_pools>(settings.max_concurrent);
   if (settings.group_limit) {

@@ -1,3 +1,5 @@
+#include <string>
+
 #include <maestro/core/group_lifecycle.hpp>
 
 namespace maestro::core {
@@ -30,6 +32,24 @@ group_verdict judge(const verdict_facts& f) noexcept {
     return {group_status::incomplete, false};
   }
   return {group_status::completed, f.close_tasks};
+}
+
+test_report report_tests(const tests_done_event& e, bool timed_out, bool test_required) {
+  test_report r{timed_out ? test_status::failed : e.status, {}, {}};
+  const std::string detail =
+      timed_out ? (e.command.empty() ? "" : e.command + ": ") + "timed out" : e.detail;
+  if (r.status == test_status::failed) {
+    r.error = "tests failed" + (detail.empty() ? std::string{} : ": " + detail);
+  } else if (r.status == test_status::none) {
+    const std::string what =
+        "no test suite was run" + (detail.empty() ? std::string{} : " (" + detail + ")");
+    if (test_required) {
+      r.error = what + " and test.required is true";
+    } else {
+      r.warning = what;
+    }
+  }
+  return r;
 }
 
 }  // namespace maestro::core

@@ -3,6 +3,8 @@
 // limits, the queue, dependencies, retries and the verdict are types of
 // their own.
 
+#include <utility>
+
 #include <maestro/core/group_machine.hpp>
 
 namespace maestro::core {
@@ -115,13 +117,11 @@ void group_machine::on(const timer_event& e, clock_time now) {
       return;
     case timer_kind::requeue: {
       const auto& st = board_.at(id.task);
-      if (!delayed_[id.task] || st.status != task_status::queued || id.generation != st.attempts) {
-        return;
+      if (st.status == task_status::queued && id.generation == st.attempts &&
+          ready_.end_delay(id.task)) {
+        enqueue(id.task);
+        dispatch(now);
       }
-      delayed_[id.task] = false;
-      --waiting_delay_;
-      enqueue(id.task);
-      dispatch(now);
       return;
     }
     case timer_kind::group_timeout:
@@ -183,19 +183,12 @@ void group_machine::on(const tests_done_event& e, clock_time /*now*/) {
     finish_group(group_lifecycle::finished);
     return;
   }
-  test_status_ = timed_out ? test_status::failed : e.status;
-  const std::string detail =
-      timed_out ? (e.command.empty() ? "" : e.command + ": ") + "timed out" : e.detail;
-  if (test_status_ == test_status::failed) {
-    errors_.push_back("tests failed" + (detail.empty() ? std::string{} : ": " + detail));
-  } else if (test_status_ == test_status::none) {
-    const std::string what =
-        "no test suite was run" + (detail.empty() ? std::string{} : " (" + detail + ")");
-    if (settings_.test_required) {
-      errors_.push_back(what + " and test.required is true");
-    } else {
-      warnings_.push_back(what);
-    }
+  auto report = report_tests(e, timed_out, settings_.test_required);
+  test_status_ = report.status;
+  if (!report.error.empty()) {
+    errors_.push_back(std::move(report.error));
+  } else if (!report.warning.empty()) {
+    warnings_.push_back(std::move(report.warning));
   }
   board_.group_changed();
   conclude();

@@ -6,25 +6,13 @@
 #include <maestro/core/group_machine.hpp>
 
 namespace maestro::core {
-namespace {
-
-std::vector<group_task> with_agents(std::vector<group_task> tasks) {
-  for (auto& t : tasks) {
-    if (t.chain.empty()) {
-      t.chain.emplace_back("default");  // the runtime always resolves an agent
-    }
-  }
-  return tasks;
-}
-
-}  // namespace
 
 group_machine::group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel)
     : group_machine(std::move(tasks), std::move(settings), parallel, nullptr, {}) {}
 
 group_machine::group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel,
                              std::shared_ptr<limit_pools> pools, std::string_view group_name)
-    : tasks_(with_agents(std::move(tasks))),
+    : tasks_(with_an_agent(std::move(tasks))),
       settings_(std::move(settings)),
       parallel_(parallel),
       board_(tasks_),
@@ -33,12 +21,7 @@ group_machine::group_machine(std::vector<group_task> tasks, group_settings setti
               settings_.tempfail_max, settings_.seed}),
       slots_(tasks_, pools ? std::move(pools) : own_pools(settings_), group_name),
       ready_(slots_.agent_count()),
-      timers_(tasks_.size(), settings_.kill_grace_s),
-      delayed_(tasks_.size(), false) {}
-
-group_phase group_machine::phase() const noexcept {
-  return phase_of(life_);
-}
+      timers_(tasks_.size(), settings_.kill_grace_s) {}
 
 group_status group_machine::status() const noexcept {
   if (life_ == group_lifecycle::pending) {
@@ -48,11 +31,7 @@ group_status group_machine::status() const noexcept {
 }
 
 double group_machine::attempt_timeout(std::size_t task, std::string_view agent) const {
-  if (tasks_.at(task).timeout_s) {
-    return *tasks_[task].timeout_s;
-  }
-  const auto it = settings_.agent_timeouts.find(agent);
-  return it != settings_.agent_timeouts.end() ? it->second : settings_.default_timeout_s;
+  return attempt_timeout_s(settings_, tasks_.at(task).timeout_s, agent);
 }
 
 // --- tasks that become ready, launch and end an attempt --------------------
@@ -158,8 +137,7 @@ void group_machine::requeue_later(std::size_t task, double delay_s, clock_time n
     return;
   }
   board_.set_status(task, task_status::queued);
-  delayed_[task] = true;
-  ++waiting_delay_;
+  ready_.delay(task);
   timers_.set(timer_kind::requeue, task, board_[task].attempts, deadline_after(now, delay_s));
 }
 
@@ -203,9 +181,7 @@ void group_machine::finish_task(std::size_t task, task_status status, clock_time
 void group_machine::settle(std::size_t task, task_status status, clock_time now) {
   auto& st = board_[task];
   if (st.status == task_status::queued) {
-    if (delayed_[task]) {
-      delayed_[task] = false;
-      --waiting_delay_;
+    if (ready_.end_delay(task)) {
       timers_.cancel(timer_kind::requeue, task, st.attempts);
     } else {
       ready_.erase(current_agent(task), tasks_[task].priority, task);
@@ -280,7 +256,7 @@ void group_machine::cancel_group_timers() {
 
 void group_machine::maybe_post_execution(clock_time now) {
   if (life_ != group_lifecycle::running || slots_.running() > 0 || !ready_.empty() ||
-      waiting_delay_ > 0) {
+      ready_.delayed() > 0) {
     return;
   }
   // Counters, not a scan: this runs after every event.

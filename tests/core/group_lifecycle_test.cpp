@@ -69,4 +69,33 @@ BOOST_AUTO_TEST_CASE(a_blocked_task_leaves_the_group_incomplete) {
   BOOST_TEST((judge(f) == group_verdict{group_status::incomplete, false}));
 }
 
+BOOST_AUTO_TEST_CASE(a_test_run_reports_a_failure_as_an_error) {
+  const auto r = report_tests({test_status::failed, "2 failed"}, false, false);
+  BOOST_TEST((r.status == test_status::failed));
+  BOOST_TEST(r.error == "tests failed: 2 failed");
+  BOOST_TEST(r.warning.empty());
+  BOOST_TEST(report_tests({test_status::failed, ""}, false, false).error == "tests failed");
+  const auto passed = report_tests({test_status::passed, "ok"}, false, true);
+  BOOST_TEST((passed.status == test_status::passed));
+  BOOST_TEST(passed.error.empty());
+  BOOST_TEST(passed.warning.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_test_run_the_core_timed_out_failed) {
+  const auto r = report_tests({test_status::passed, "ignored", "make test"}, true, false);
+  BOOST_TEST((r.status == test_status::failed));
+  BOOST_TEST(r.error == "tests failed: make test: timed out");
+  BOOST_TEST(report_tests({test_status::none, ""}, true, false).error == "tests failed: timed out");
+}
+
+BOOST_AUTO_TEST_CASE(no_suite_is_a_warning_unless_tests_are_required) {
+  const auto optional = report_tests({test_status::none, "no runner"}, false, false);
+  BOOST_TEST((optional.status == test_status::none));
+  BOOST_TEST(optional.warning == "no test suite was run (no runner)");
+  BOOST_TEST(optional.error.empty());
+  const auto required = report_tests({test_status::none, ""}, false, true);
+  BOOST_TEST(required.error == "no test suite was run and test.required is true");
+  BOOST_TEST(required.warning.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -67,6 +67,10 @@ class agent_slots {
   std::size_t running_ = 0;
 };
 
+/// `tasks`, each with an agent: one without gets "default" (the runtime
+/// always resolves one).
+[[nodiscard]] std::vector<group_task> with_an_agent(std::vector<group_task> tasks);
+
 /// Pools of a group's own, sized from `settings`, for a group that shares
 /// none.
 [[nodiscard]] std::shared_ptr<limit_pools> own_pools(const group_settings& settings);

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <maestro/core/enum_names.hpp>
 #include <maestro/core/group_events.hpp>
@@ -86,5 +87,17 @@ struct group_verdict {
 /// A failure of any kind fails the group; else a task still blocked leaves
 /// it incomplete; else it completed, and closes its tasks if asked to.
 [[nodiscard]] group_verdict judge(const verdict_facts& f) noexcept;
+
+/// How the test command ended, as the group reports it.
+struct test_report {
+  test_status status = test_status::not_run;
+  std::string error;    ///< a line for the group's errors, or none
+  std::string warning;  ///< a line for its warnings, or none
+};
+
+/// The report of the test run that ended with `e`, or that the core timed
+/// out: no suite run is a warning, or an error when tests are required.
+[[nodiscard]] test_report report_tests(const tests_done_event& e, bool timed_out,
+                                       bool test_required);
 
 }  // namespace maestro::core

@@ -75,7 +75,7 @@ class group_machine {
   [[nodiscard]] const task_state& state(std::size_t task) const { return board_.at(task); }
   [[nodiscard]] group_lifecycle lifecycle() const noexcept { return life_; }
   [[nodiscard]] stop_reason why_stopped() const noexcept { return stop_; }
-  [[nodiscard]] group_phase phase() const noexcept;
+  [[nodiscard]] group_phase phase() const noexcept { return phase_of(life_); }
   [[nodiscard]] group_status status() const noexcept;
   [[nodiscard]] test_status tests() const noexcept { return test_status_; }
   [[nodiscard]] bool refresh_completed() const noexcept { return refresh_completed_; }
@@ -85,7 +85,7 @@ class group_machine {
   [[nodiscard]] std::size_t running_count() const noexcept { return slots_.running(); }
   [[nodiscard]] std::size_t queued_count() const noexcept { return ready_.size(); }
   /// Tasks queued behind a retry or cool-down timer.
-  [[nodiscard]] std::size_t delayed_count() const noexcept { return waiting_delay_; }
+  [[nodiscard]] std::size_t delayed_count() const noexcept { return ready_.delayed(); }
   /// The number of tasks with status `s`.
   [[nodiscard]] std::size_t count(task_status s) const noexcept { return board_.count(s); }
   /// The time limit of an attempt of `task` with `agent`, 0 for none.
@@ -137,10 +137,8 @@ class group_machine {
   dependency_tracker deps_;
   retry_policy retry_;
   agent_slots slots_;
-  ready_queue ready_;  // a lane per agent of `slots_`
+  ready_queue ready_;  // a lane per agent of `slots_`, and the delayed tasks
   timer_book timers_;
-  std::vector<bool> delayed_;  // queued behind a retry or cool-down timer
-  std::size_t waiting_delay_ = 0;
   group_lifecycle life_ = group_lifecycle::pending;
   stop_reason stop_ = stop_reason::none;
   bool halt_noted_ = false;                         // a second halt adds no second error
