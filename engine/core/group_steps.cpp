@@ -23,17 +23,6 @@ group_machine::group_machine(std::vector<group_task> tasks, group_settings setti
       ready_(slots_.agent_count()),
       timers_(tasks_.size(), settings_.kill_grace_s) {}
 
-group_status group_machine::status() const noexcept {
-  if (life_ == group_lifecycle::pending) {
-    return group_status::pending;
-  }
-  return is_finished() ? outcome_ : group_status::running;
-}
-
-double group_machine::attempt_timeout(std::size_t task, std::string_view agent) const {
-  return attempt_timeout_s(settings_, tasks_.at(task).timeout_s, agent);
-}
-
 // --- tasks that become ready, launch and end an attempt --------------------
 
 void group_machine::begin_tasks(clock_time now) {
@@ -207,14 +196,8 @@ void group_machine::end_tasks(task_status status, const std::string& reason, clo
 void group_machine::end_waiting_for_blockers() {
   deps_.set_waiting_for_blockers(false);
   // Tasks behind a blocked task can never run now: they are blocked too.
-  std::vector<std::size_t> blocked;
-  for (std::size_t i = 0; i < tasks_.size(); ++i) {
-    if (board_[i].status == task_status::blocked) {
-      blocked.push_back(i);
-    }
-  }
   deps_.spread(
-      std::move(blocked), [](std::size_t) {},
+      board_.with_status(task_status::blocked), [](std::size_t) {},
       [this](std::size_t d, std::size_t cause) {
         if (board_[d].status != task_status::pending) {
           return false;
@@ -230,11 +213,8 @@ void group_machine::end_waiting_for_blockers() {
 void group_machine::run_command(group_lifecycle stage, double timeout_s, clock_time now) {
   life_ = stage;
   board_.group_changed();
-  if (stage == group_lifecycle::refreshing) {
-    out_->emplace_back(run_refresh_action{});
-  } else {
-    out_->emplace_back(run_tests_action{});
-  }
+  out_->emplace_back(stage == group_lifecycle::refreshing ? action{run_refresh_action{}}
+                                                          : action{run_tests_action{}});
   timers_.start_command(timeout_s, now);
 }
 
@@ -255,12 +235,10 @@ void group_machine::cancel_group_timers() {
 }
 
 void group_machine::maybe_post_execution(clock_time now) {
-  if (life_ != group_lifecycle::running || slots_.running() > 0 || !ready_.empty() ||
-      ready_.delayed() > 0) {
-    return;
-  }
-  // Counters, not a scan: this runs after every event.
-  if (count(task_status::pending) + count(task_status::queued) + count(task_status::running) > 0 ||
+  // Counters, not a scan: this runs after every event. (A task in the
+  // ready queue, delayed or not, is queued; one that holds a slot, running.)
+  if (life_ != group_lifecycle::running ||
+      count(task_status::pending) + count(task_status::queued) + count(task_status::running) > 0 ||
       (deps_.waiting_for_blockers() && count(task_status::blocked) > 0)) {
     return;
   }
@@ -285,15 +263,9 @@ void group_machine::conclude() {
              stop_ == stop_reason::timed_out, !errors_.empty(), settings_.close_tasks});
   outcome_ = verdict.status;
   if (verdict.close_completed && count(task_status::completed) > 0) {
-    close_tasks_action close;
-    for (std::size_t i = 0; i < tasks_.size(); ++i) {
-      if (board_[i].status == task_status::completed) {
-        close.tasks.push_back(i);
-      }
-    }
     life_ = group_lifecycle::closing;
     board_.group_changed();
-    out_->emplace_back(std::move(close));
+    out_->emplace_back(close_tasks_action{board_.with_status(task_status::completed)});
     return;
   }
   finish_group(group_lifecycle::finished);

@@ -32,6 +32,16 @@ task_board::task_board(const std::vector<group_task>& tasks)
   }
 }
 
+std::vector<std::size_t> task_board::with_status(task_status s) const {
+  std::vector<std::size_t> tasks;
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    if (states_[i].status == s) {
+      tasks.push_back(i);
+    }
+  }
+  return tasks;
+}
+
 std::uint32_t task_board::begin_attempt(std::size_t task, const std::string& agent,
                                         clock_time now) {
   auto& st = states_[task];

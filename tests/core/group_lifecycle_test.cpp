@@ -21,6 +21,16 @@ BOOST_AUTO_TEST_CASE(each_stage_has_its_phase) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_group_is_pending_then_running_until_it_finishes) {
+  const auto failed = group_status::failed;
+  BOOST_TEST((status_of(group_lifecycle::pending, failed) == group_status::pending));
+  BOOST_TEST((status_of(group_lifecycle::refreshing, failed) == group_status::running));
+  BOOST_TEST((status_of(group_lifecycle::closing, failed) == group_status::running));
+  BOOST_TEST((status_of(group_lifecycle::finished, failed) == failed));
+  BOOST_TEST(
+      (status_of(group_lifecycle::dropped, group_status::cancelled) == group_status::cancelled));
+}
+
 BOOST_AUTO_TEST_CASE(a_cancellation_overrides_the_first_cause_holds_otherwise) {
   BOOST_TEST((stop_for(stop_reason::none, stop_reason::halted) == stop_reason::halted));
   BOOST_TEST((stop_for(stop_reason::halted, stop_reason::timed_out) == stop_reason::halted));

@@ -61,6 +61,15 @@ BOOST_AUTO_TEST_CASE(counts_follow_every_status_change) {
   BOOST_TEST(total == 3U);
 }
 
+BOOST_AUTO_TEST_CASE(the_tasks_with_a_status_in_order) {
+  task_board board(three_tasks());
+  board.set_status(2, task_status::blocked);
+  board.set_status(0, task_status::blocked);
+  BOOST_TEST(board.with_status(task_status::blocked) == (std::vector<std::size_t>{0, 2}));
+  BOOST_TEST(board.with_status(task_status::pending) == (std::vector<std::size_t>{1}));
+  BOOST_TEST(board.with_status(task_status::failed).empty());
+}
+
 BOOST_AUTO_TEST_CASE(one_report_per_change_in_the_order_of_first_change_group_first) {
   task_board board(three_tasks());
   board.set_status(2, task_status::queued);

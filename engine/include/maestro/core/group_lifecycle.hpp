@@ -66,6 +66,15 @@ constexpr auto enum_names(stop_reason) noexcept {
 /// The phase of a group at `life`: the Python coordinator's four.
 [[nodiscard]] group_phase phase_of(group_lifecycle life) noexcept;
 
+/// The status of a group at `life` that comes to `outcome` once finished.
+[[nodiscard]] constexpr group_status status_of(group_lifecycle life,
+                                               group_status outcome) noexcept {
+  if (life == group_lifecycle::pending) {
+    return group_status::pending;
+  }
+  return is_finished(life) ? outcome : group_status::running;
+}
+
 /// What a group that ended its tasks' phase comes to.
 struct verdict_facts {
   std::size_t failed = 0;   ///< tasks that failed or timed out

@@ -76,7 +76,7 @@ class group_machine {
   [[nodiscard]] group_lifecycle lifecycle() const noexcept { return life_; }
   [[nodiscard]] stop_reason why_stopped() const noexcept { return stop_; }
   [[nodiscard]] group_phase phase() const noexcept { return phase_of(life_); }
-  [[nodiscard]] group_status status() const noexcept;
+  [[nodiscard]] group_status status() const noexcept { return status_of(life_, outcome_); }
   [[nodiscard]] test_status tests() const noexcept { return test_status_; }
   [[nodiscard]] bool refresh_completed() const noexcept { return refresh_completed_; }
   [[nodiscard]] const std::vector<std::string>& errors() const noexcept { return errors_; }
@@ -89,7 +89,9 @@ class group_machine {
   /// The number of tasks with status `s`.
   [[nodiscard]] std::size_t count(task_status s) const noexcept { return board_.count(s); }
   /// The time limit of an attempt of `task` with `agent`, 0 for none.
-  [[nodiscard]] double attempt_timeout(std::size_t task, std::string_view agent) const;
+  [[nodiscard]] double attempt_timeout(std::size_t task, std::string_view agent) const {
+    return attempt_timeout_s(settings_, tasks_.at(task).timeout_s, agent);
+  }
 
  private:
   void on(const start_event& e, clock_time now);

@@ -66,6 +66,8 @@ class task_board {
   [[nodiscard]] std::size_t count(task_status s) const noexcept {
     return counts_[static_cast<std::size_t>(s)];
   }
+  /// The tasks with status `s`, in order: a scan.
+  [[nodiscard]] std::vector<std::size_t> with_status(task_status s) const;
   /// Whether attempt `attempt` of `task` is the one running (an event about
   /// an attempt that ended is stale).
   [[nodiscard]] bool is_current(std::size_t task, std::uint32_t attempt) const {
