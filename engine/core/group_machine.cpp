@@ -131,11 +131,9 @@ void group_machine::on(const timer_event& e, clock_time now) {
       stop(stop_reason::timed_out);
       errors_.push_back("group timed out after " + std::to_string(settings_.group_timeout_s) +
                         " s");
-      for (std::size_t i = 0; i < tasks_.size(); ++i) {
-        if (board_[i].status == task_status::running) {
-          board_[i].history.back().timed_out = true;
-          timers_.terminate(i, board_[i].attempts, now);
-        }
+      for (const auto i : board_.with_status(task_status::running)) {
+        board_[i].history.back().timed_out = true;
+        timers_.terminate(i, board_[i].attempts, now);
       }
       end_tasks(task_status::skipped, "not run: the group timed out", now);
       wind_down(now);
@@ -224,10 +222,8 @@ void group_machine::on(const stop_event& e, clock_time now) {
     board_.group_changed();
   }
   // One kill sequence for the agents and the command alike.
-  for (std::size_t i = 0; i < tasks_.size(); ++i) {
-    if (board_[i].status == task_status::running) {
-      timers_.stop(i, board_[i].attempts, e.mode, now);
-    }
+  for (const auto i : board_.with_status(task_status::running)) {
+    timers_.stop(i, board_[i].attempts, e.mode, now);
   }
   if (life_ == group_lifecycle::refreshing || life_ == group_lifecycle::testing) {
     timers_.stop(timer_book::the_command, timers_.command_run(), e.mode, now);

@@ -213,8 +213,11 @@ void group_machine::end_waiting_for_blockers() {
 void group_machine::run_command(group_lifecycle stage, double timeout_s, clock_time now) {
   life_ = stage;
   board_.group_changed();
-  out_->emplace_back(stage == group_lifecycle::refreshing ? action{run_refresh_action{}}
-                                                          : action{run_tests_action{}});
+  if (stage == group_lifecycle::refreshing) {
+    out_->emplace_back(run_refresh_action{});
+  } else {
+    out_->emplace_back(run_tests_action{});
+  }
   timers_.start_command(timeout_s, now);
 }
 
