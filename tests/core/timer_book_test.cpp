@@ -13,7 +13,7 @@ BOOST_AUTO_TEST_SUITE(timer_book_tests)
 
 namespace {
 
-const clock_time t0{std::chrono::seconds(100)};
+constexpr clock_time t0{std::chrono::seconds(100)};
 
 // A book writing to its own list of actions.
 struct book {
