@@ -1,6 +1,7 @@
-// The group machine's event handlers. The steps they take are in
-// group_steps.cpp; tasks' states, slots, timers and the kill sequence,
-// limits, the queue, dependencies, retries and the verdict are types of
+// The group machine's event handlers; the steps they take are in
+// group_steps.cpp. The tasks' states (task_board), slots (agent_slots),
+// timers and the kill sequence (timer_book), the lifecycle and the verdict
+// (group_lifecycle), the queue, dependencies and retries are types of
 // their own.
 
 #include <utility>
