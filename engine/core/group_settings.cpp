@@ -34,4 +34,13 @@ group_settings settings_for(const config& cfg, std::string_view group_name) {
   return s;
 }
 
+double attempt_timeout_s(const group_settings& s, std::optional<double> task_timeout_s,
+                         std::string_view agent) {
+  if (task_timeout_s) {
+    return *task_timeout_s;
+  }
+  const auto it = s.agent_timeouts.find(agent);
+  return it != s.agent_timeouts.end() ? it->second : s.default_timeout_s;
+}
+
 }  // namespace maestro::core

@@ -19,4 +19,23 @@ bool ready_queue::erase(std::size_t lane, long long priority, std::size_t task) 
   return true;
 }
 
+void ready_queue::delay(std::size_t task) {
+  if (task >= delayed_.size()) {
+    delayed_.resize(task + 1, false);
+  }
+  if (!delayed_[task]) {
+    delayed_[task] = true;
+    ++delayed_count_;
+  }
+}
+
+bool ready_queue::end_delay(std::size_t task) {
+  if (task >= delayed_.size() || !delayed_[task]) {
+    return false;
+  }
+  delayed_[task] = false;
+  --delayed_count_;
+  return true;
+}
+
 }  // namespace maestro::core

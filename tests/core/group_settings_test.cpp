@@ -63,4 +63,14 @@ BOOST_AUTO_TEST_CASE(a_group_gets_its_limits_and_policies) {
   BOOST_TEST(!settings_for(cfg, "other").group_limit.has_value());
 }
 
+BOOST_AUTO_TEST_CASE(an_attempt_s_time_limit_is_the_task_s_then_the_agent_s_then_the_default) {
+  group_settings s;
+  s.default_timeout_s = 100;
+  s.agent_timeouts["slow"] = 300;
+  BOOST_TEST(attempt_timeout_s(s, std::nullopt, "fast") == 100.0);
+  BOOST_TEST(attempt_timeout_s(s, std::nullopt, "slow") == 300.0);
+  BOOST_TEST(attempt_timeout_s(s, 5.0, "slow") == 5.0);
+  BOOST_TEST(attempt_timeout_s(s, 0.0, "slow") == 0.0);  // the task's own: no limit
+}
+
 BOOST_AUTO_TEST_SUITE_END()

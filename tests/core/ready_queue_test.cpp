@@ -53,4 +53,19 @@ BOOST_AUTO_TEST_CASE(erase_takes_a_task_out_of_its_lane) {
   BOOST_TEST(q.pop_best(any_lane) == 8U);
 }
 
+BOOST_AUTO_TEST_CASE(a_delayed_task_is_counted_apart_until_its_delay_ends) {
+  ready_queue q(1);
+  q.delay(4);
+  q.delay(4);  // once
+  q.delay(1);
+  BOOST_TEST(q.delayed() == 2U);
+  BOOST_TEST(q.empty());  // not ready: in no lane
+  BOOST_TEST(q.end_delay(4));
+  BOOST_TEST(!q.end_delay(4));
+  BOOST_TEST(!q.end_delay(9));
+  BOOST_TEST(q.delayed() == 1U);
+  q.push(0, 0, 4);
+  BOOST_TEST(q.pop_best(any_lane) == 4U);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

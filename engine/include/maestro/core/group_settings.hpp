@@ -42,6 +42,13 @@ struct group_settings {
   bool close_tasks = defaults::close_tasks;
 };
 
+/// The time limit of an attempt with `agent` of a task whose own limit
+/// (`metadata.timeout_s`) is `task_timeout_s`: that limit, else the agent's,
+/// else the default; 0 for none.
+[[nodiscard]] double attempt_timeout_s(const group_settings& s,
+                                       std::optional<double> task_timeout_s,
+                                       std::string_view agent);
+
 /// The settings of the group named `group_name` (a marker's NAME, or
 /// `_sequential`) under `cfg`: its limits, timeouts and policies. The seed
 /// is left at its default; the runtime picks one per run.

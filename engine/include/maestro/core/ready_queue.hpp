@@ -10,7 +10,9 @@ namespace maestro::core {
 /// The tasks that are ready to launch, one lane per agent, each ordered by
 /// priority (lower first), then input order (lower index first). The next
 /// task is the best head among the lanes that have room: a full agent does
-/// not hold back the others (ninja's pools).
+/// not hold back the others (ninja's pools). A queued task may wait for a
+/// timer first (a retry's back-off, a cool-down): it is then delayed, and
+/// joins its lane once the timer fires.
 class ready_queue {
  public:
   static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
@@ -22,6 +24,13 @@ class ready_queue {
   bool erase(std::size_t lane, long long priority, std::size_t task);
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+  /// `task` waits for a timer before it joins a lane.
+  void delay(std::size_t task);
+  /// Ends the delay of `task`; false if it was not delayed.
+  bool end_delay(std::size_t task);
+  /// The tasks that are delayed.
+  [[nodiscard]] std::size_t delayed() const noexcept { return delayed_count_; }
 
   /// Removes and returns the best head among the lanes for which
   /// `has_room(lane)` holds; `none` if there is none.
@@ -55,6 +64,8 @@ class ready_queue {
 
   std::vector<lane_set> lanes_;
   std::size_t size_ = 0;
+  std::vector<bool> delayed_;  // by task
+  std::size_t delayed_count_ = 0;
 };
 
 }  // namespace maestro::core
