@@ -1,16 +1,10 @@
 #include <ostream>
 
 #include <maestro/core/group_events.hpp>
+#include <maestro/core/overloaded.hpp>
 
 namespace maestro::core {
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 double seconds(clock_time t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();

@@ -80,6 +80,7 @@ void group_machine::launch(std::size_t task, clock_time now) {
   const auto& name = slots_.name(agent);
   const auto attempt = board_.begin_attempt(task, name, now);
   slots_.acquire(agent);
+  board_.report_ended(*out_);  // ends first: they are written ahead of the launch
   out_->emplace_back(launch_action{task, attempt, name});
   if (const double limit = attempt_timeout(task, name); limit > 0) {
     timers_.set(timer_kind::attempt_timeout, task, attempt, deadline_after(now, limit));

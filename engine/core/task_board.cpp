@@ -93,6 +93,19 @@ std::string task_board::give_up(std::size_t task, std::string_view id) {
          " after " + std::to_string(n) + " attempt" + (n == 1 ? "" : "s") + ": " + st.error;
 }
 
+void task_board::report_ended(std::vector<action>& out) {
+  std::size_t kept = 0;
+  for (const auto task : dirty_) {
+    if (is_terminal(states_[task].status)) {
+      out.emplace_back(task_changed_action{task});
+      is_dirty_[task] = false;
+    } else {
+      dirty_[kept++] = task;
+    }
+  }
+  dirty_.resize(kept);
+}
+
 void task_board::report_changes(std::vector<action>& out) {
   if (group_dirty_) {
     out.emplace_back(group_changed_action{});

@@ -13,6 +13,7 @@
 
 #include <maestro/agent_command.hpp>
 #include <maestro/core/names.hpp>
+#include <maestro/core/overloaded.hpp>
 #include <maestro/log.hpp>
 #include <maestro/time_text.hpp>
 
@@ -21,13 +22,6 @@ namespace asio = boost::asio;
 using core::clock_time;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 using core::join;
 
@@ -164,7 +158,7 @@ asio::awaitable<core::group_status> group_runner::run() {
 }
 
 void group_runner::execute(const core::action& a) {
-  std::visit(overloaded{
+  std::visit(core::overloaded{
                  [this](const core::run_refresh_action&) {
                    const auto& refresh = *context_.config->refresh;
                    // Its time limit is the core's (a command_timeout timer).

@@ -105,6 +105,11 @@ class task_board {
   /// Appends the event's reports to `out` (the group's first, then the
   /// tasks' in the order of their first change) and starts afresh.
   void report_changes(std::vector<action>& out);
+  /// Reports now, ahead of the event's other changes, the tasks that ended
+  /// in this event: called before a launch, so that a task's end is
+  /// recorded before the engine acts on it (the state store writes a
+  /// task's end ahead; SPEC section 6: a SIGKILL loses nothing observed).
+  void report_ended(std::vector<action>& out);
 
  private:
   std::vector<task_state> states_;
