@@ -23,8 +23,6 @@
 #include <maestro/adapters/leftovers.hpp>
 #include <maestro/adapters/local_launcher.hpp>
 
-extern char** environ;
-
 namespace maestro {
 namespace asio = boost::asio;
 namespace bp2 = boost::process::v2;
@@ -286,14 +284,6 @@ std::optional<child_capacity> local_launcher::capacity() const {
           std::clamp<rlim_t>(cap, 1, static_cast<rlim_t>(std::numeric_limits<int>::max()))),
       "the open-file limit allows (RLIMIT_NOFILE " + std::to_string(limit.rlim_cur) + ")",
       "raise the limit with `ulimit -n`"};
-}
-
-std::vector<std::string> local_launcher::inherited_environment() const {
-  std::vector<std::string> out;
-  for (char** e = environ; *e != nullptr; ++e) {
-    out.emplace_back(*e);
-  }
-  return out;
 }
 
 bool local_launcher::is_leftover(int pgid, std::string_view task_id,

@@ -92,6 +92,24 @@ class timing_launcher final : public maestro::launcher {
   void signal(const maestro::child_handle& child, maestro::core::kill_signal signal) override {
     inner_.signal(child, signal);
   }
+  // Everything else as the decorated launcher does it.
+  void append_to_log(const std::filesystem::path& log_file, std::string_view text) override {
+    inner_.append_to_log(log_file, text);
+  }
+  [[nodiscard]] bool can_start(const std::string& program,
+                               const std::filesystem::path& workdir) const override {
+    return inner_.can_start(program, workdir);
+  }
+  [[nodiscard]] std::optional<maestro::child_capacity> capacity() const override {
+    return inner_.capacity();
+  }
+  [[nodiscard]] std::vector<std::string> inherited_environment() const override {
+    return inner_.inherited_environment();
+  }
+  [[nodiscard]] bool is_leftover(int pgid, std::string_view task_id,
+                                 std::string_view group_id) const override {
+    return inner_.is_leftover(pgid, task_id, group_id);
+  }
 
   std::vector<bench::clock_type::time_point> calls;
 

@@ -43,8 +43,6 @@ class local_launcher final : public launcher {
   /// Two descriptors per child (its pidfd; its log and stdin while it
   /// starts) within `RLIMIT_NOFILE`, less 64 kept for the engine.
   [[nodiscard]] std::optional<child_capacity> capacity() const override;
-  /// The engine's own environment.
-  [[nodiscard]] std::vector<std::string> inherited_environment() const override;
   /// Checked through /proc (see `leftover_processes`).
   [[nodiscard]] bool is_leftover(int pgid, std::string_view task_id,
                                  std::string_view group_id) const override;

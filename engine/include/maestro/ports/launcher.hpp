@@ -99,8 +99,9 @@ class launcher {
   [[nodiscard]] virtual std::optional<child_capacity> capacity() const { return std::nullopt; }
 
   /// The environment children inherit (`NAME=value`), which each launch
-  /// extends with the task's own variables.
-  [[nodiscard]] virtual std::vector<std::string> inherited_environment() const { return {}; }
+  /// extends with the task's own variables. The default: the engine's own
+  /// environment, as it is when the coordinator is made.
+  [[nodiscard]] virtual std::vector<std::string> inherited_environment() const;
 
   /// True when process group `pgid`, recorded as running task `task_id` of
   /// `group_id` by an engine that is gone, still holds that task's
