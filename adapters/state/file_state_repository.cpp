@@ -81,7 +81,8 @@ bool file_state_repository::recorded_engine_gone(std::string_view group_id) cons
 std::unique_ptr<state_store> file_state_repository::open(group_record record,
                                                          error_handler on_error,
                                                          written_handler on_written) {
-  record.dir = prepare_group_dir(state_dir_, record.group_id);
+  // Under the group's lock: `try_lock` made the directory, refusing symlinks.
+  record.dir = group_dir(state_dir_, record.group_id);
   auto store = std::make_unique<file_state_store>(strand_, std::move(record), std::move(on_error));
   if (on_written) {
     store->on_written(std::move(on_written));

@@ -386,7 +386,7 @@ void group_runner::watch_source() {
     return;
   }
   watch_ = context_.ports.source->watch(
-      request_.closed_in_source,
+      std::move(request_.closed_in_source),
       [this](const std::string& id) { push(core::source_closed_event{id}); },
       [this](std::string_view text) {
         if (context_.sink != nullptr) {

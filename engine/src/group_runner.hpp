@@ -61,8 +61,8 @@ struct group_request {
   std::vector<core::group_task> machine_tasks;
   core::group_settings settings;
   group_record record;
-  /// Ids the source shows closed when the group starts; a watched change
-  /// reports the ids closed since.
+  /// Ids the source shows closed when the group starts; handed to the task
+  /// source's watch, which reports the ids closed since.
   std::unordered_set<std::string> closed_in_source;
 };
 
