@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(unreadable_files) {
   BOOST_CHECK_THROW((void)load_task_file(dir.path()), core::input_error);
 }
 
-// Every real export shipped in tests/data/beads (see its SOURCES.txt)
+// Every anonymized real export shipped in tests/data/beads (see its README.md)
 // loads, with as many records and dependency records as a plain text count
 // finds.
 BOOST_AUTO_TEST_CASE(real_beads_exports) {
