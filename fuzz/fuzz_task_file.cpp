@@ -20,13 +20,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
     const auto document = maestro::parse_task_document(text, origin);
-    maestro::core::plan_options options;
-    options.origin = origin;
-    const auto plan = maestro::core::make_plan(document.tasks, options);
-    for (const auto& stage : plan.stages) {
-      static_cast<void>(plan.find_stage(stage.id));
+    // Every way of forming groups: parents name groups in two of them.
+    for (const auto grouping : {maestro::core::grouping::marker, maestro::core::grouping::epic,
+                                maestro::core::grouping::parent}) {
+      maestro::core::plan_options options;
+      options.origin = origin;
+      options.group_by = grouping;
+      const auto plan = maestro::core::make_plan(document.tasks, options);
+      for (const auto& stage : plan.stages) {
+        static_cast<void>(plan.find_stage(stage.id));
+      }
+      static_cast<void>(plan.blocked_count());
     }
-    static_cast<void>(plan.blocked_count());
   } catch (const maestro::core::input_error& e) {
     maestro::fuzz::check_message(e.what(), origin);
   } catch (const std::exception& e) {

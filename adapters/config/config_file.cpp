@@ -176,6 +176,10 @@ core::launcher_kind read_launcher_kind(const json::value& v, const std::string& 
   return read_enum<core::launcher_kind>(v, path);
 }
 
+core::grouping read_grouping(const json::value& v, const std::string& path) {
+  return read_enum<core::grouping>(v, path);
+}
+
 // Composite readers.
 
 const json::object& read_object_value(const json::value& v, const std::string& path) {
@@ -431,7 +435,7 @@ launcher_config read_launcher(const json::value& v, const std::string& path) {
   return out;
 }
 
-constexpr std::array<field<config>, 19> config_fields{{
+constexpr std::array<field<config>, 20> config_fields{{
     {"state_dir", &assign<&config::state_dir, read_non_empty_string>},
     {"max_concurrent", &assign<&config::max_concurrent, read_positive_int>},
     {"group_limits", &assign<&config::group_limits, read_group_limits>},
@@ -451,6 +455,7 @@ constexpr std::array<field<config>, 19> config_fields{{
     {"kill_grace_s", &assign<&config::kill_grace_s, read_seconds>},
     {"close_tasks", &assign<&config::close_tasks, read_bool>},
     {"launcher", &assign<&config::launcher, read_launcher>},
+    {"group_by", &assign<&config::group_by, read_grouping>},
 }};
 
 /// Every agent the configuration names must resolve to a command before

@@ -361,6 +361,12 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
     head.tests = machine.tests();
     head.engine_pid = record_.engine_pid;
     head.source = record_.source;
+    std::vector<epic_entry> epics;
+    epics.reserve(machine.epics().size());
+    for (std::size_t k = 0; k < machine.epics().size(); ++k) {
+      epics.push_back({machine.epics()[k].id, machine.epic_closed(k)});
+    }
+    head.epics = epics;
     write_metadata_head(out, head);
     for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
       write_task_id(out, i, machine.tasks()[i].id);

@@ -121,6 +121,17 @@ void write_metadata_head(json_out::chunked_writer& out, const metadata_header& h
   out.append_number(h.engine_pid);
   out.append_key(key::source);
   out.append_string(h.source);
+  out.append_key(key::epics);
+  out.append("[");
+  for (std::size_t k = 0; k < h.epics.size(); ++k) {
+    out.append(k == 0 ? "{" : ",{");
+    out.append_key(key::epic_id, true);
+    out.append_string(h.epics[k].id);
+    out.append_key(key::closed);
+    out.append_bool(h.epics[k].closed);
+    out.append("}");
+  }
+  out.append("]");
   out.append_key(key::tasks);
   out.append("[");
 }
@@ -470,6 +481,19 @@ std::optional<std::string> convert_metadata(const json::value& metadata, group_m
     g.tests = core::from_string<core::test_status>(*tests);
   }
   g.source = string_of(member(*md, key::source));
+  if (const auto* epics = member(*md, key::epics); epics != nullptr && epics->is_array()) {
+    for (const auto& e : epics->get_array()) {
+      const auto* entry = e.if_object();
+      if (entry == nullptr) {
+        continue;
+      }
+      const auto id = string_of(member(*entry, key::epic_id));
+      const auto* closed = member(*entry, key::closed);
+      if (id && closed != nullptr && closed->is_bool()) {
+        g.epics.push_back({*id, closed->get_bool()});
+      }
+    }
+  }
   return std::nullopt;
 }
 
@@ -596,6 +620,10 @@ json::object to_json(const group_metadata& md) {
     }
     results.emplace_back(std::move(o));
   }
+  json::array epics;
+  for (const auto& e : md.epics) {
+    epics.push_back(json::object{{key::epic_id, e.id}, {key::closed, e.closed}});
+  }
   return json::object{
       {key::group_id, md.group_id},
       {key::group_name, or_null(md.group_name)},
@@ -612,6 +640,7 @@ json::object to_json(const group_metadata& md) {
       {key::test_status, md.tests ? json::value(core::to_string(*md.tests)) : nullptr},
       {key::engine_pid, md.engine_pid ? json::value(*md.engine_pid) : nullptr},
       {key::source, or_null(md.source)},
+      {key::epics, std::move(epics)},
       {key::tasks, string_array(md.tasks)},
       {key::results, std::move(results)}};
 }

@@ -278,6 +278,10 @@ core::task task_from_json(const json::value& value, input_location where) {
   if (t.status.empty()) {
     t.status = "open";
   }
+  t.issue_type = string_field(record, "issue_type", where, "task");
+  if (t.issue_type.empty()) {
+    t.issue_type = "task";
+  }
   if (const auto* p = record.if_contains("priority"); p != nullptr && !p->is_null()) {
     const auto priority = as_integer(*p);
     if (!priority || *priority < 0 || *priority > 4) {

@@ -1,8 +1,10 @@
 // `maestro-async detect`: prints the plan without running anything.
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <unordered_set>
 
 #include <boost/json.hpp>
 #include <fmt/core.h>
@@ -39,8 +41,53 @@ std::string agent_reason(const core::agent_choice& choice) {
   return out;
 }
 
-std::string blocker_text(const core::unsatisfied_dependency& u) {
-  return u.absent() ? u.id + " (absent from the source)" : u.id + " (" + u.status + ")";
+// Whether `ancestor` is a direct parent of `t`.
+bool is_parent_of(const core::task& t, std::string_view ancestor) {
+  return std::any_of(t.dependencies.begin(), t.dependencies.end(), [&](const core::dependency& d) {
+    return d.is_parent_link() && d.id == ancestor;
+  });
+}
+
+// Where a blocker comes from: "child of epic E", "through parent P".
+std::string provenance(const core::task& t, std::string_view via, std::string_view epic) {
+  std::vector<std::string> parts;
+  if (!epic.empty()) {
+    parts.push_back("child of epic " + std::string(epic));
+  }
+  if (!via.empty()) {
+    parts.push_back((is_parent_of(t, via) ? "through parent " : "through ancestor ") +
+                    std::string(via));
+  }
+  return join(parts, ", ");
+}
+
+std::string blocker_text(const core::task& t, const core::unsatisfied_dependency& u,
+                         bool epic_without_children) {
+  std::string out = u.id + (u.absent() ? " (absent from the source" : " (" + u.status);
+  if (epic_without_children) {
+    out += " epic with no children: it never completes";
+  }
+  if (const auto from = provenance(t, u.via, u.epic); !from.empty()) {
+    out += "; " + from;
+  }
+  return out + ")";
+}
+
+// The tasks of the run a task waits for, each with where it comes from.
+std::string waits_text(const core::task& t, const core::planned_task& p) {
+  std::vector<std::string> items;
+  for (const auto& g : p.gates) {
+    if (std::find(p.waits_for.begin(), p.waits_for.end(), g.id) == p.waits_for.end()) {
+      continue;
+    }
+    const auto from = provenance(t, g.via, g.epic);
+    items.push_back(from.empty() ? g.id : g.id + " (" + from + ")");
+  }
+  return join(items, ", ");
+}
+
+json::value null_if_empty(const std::string& text) {
+  return text.empty() ? json::value(nullptr) : json::value(text);
 }
 
 json::array string_array(const std::vector<std::string>& items) {
@@ -82,12 +129,35 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
     for (const auto i : s.tasks) {
       ids.emplace_back(tasks[plan.tasks[i].index].id);
     }
+    json::array closes;
+    for (const auto k : s.epics) {
+      closes.emplace_back(tasks[plan.epics[k].index].id);
+    }
     stages.push_back(
         json::object{{"id", s.id},
                      {"kind", s.kind == core::stage_kind::parallel ? "parallel" : "sequential"},
                      {"group", s.group},
                      {"tasks", std::move(ids)},
-                     {"after", string_array(s.after)}});
+                     {"after", string_array(s.after)},
+                     {"closes_epics", std::move(closes)}});
+  }
+  const auto ids_of = [&tasks](const std::vector<std::size_t>& indices) {
+    json::array out;
+    for (const auto i : indices) {
+      out.emplace_back(tasks[i].id);
+    }
+    return out;
+  };
+  json::array epics;
+  for (const auto& e : plan.epics) {
+    const auto& t = tasks[e.index];
+    epics.push_back(json::object{{"id", t.id},
+                                 {"title", t.title},
+                                 {"status", t.status},
+                                 {"children", ids_of(e.children)},
+                                 {"waits_for", ids_of(e.waits_for)},
+                                 {"closes_after", null_if_empty(e.closes_after)},
+                                 {"note", null_if_empty(e.note)}});
   }
   json::array planned;
   json::array blocked;
@@ -95,8 +165,25 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
     const auto& t = tasks[p.index];
     json::array blockers;
     for (const auto& u : p.blocked_by) {
-      blockers.push_back(json::object{
-          {"id", u.id}, {"status", u.absent() ? json::value(nullptr) : json::value(u.status)}});
+      blockers.push_back(
+          json::object{{"id", u.id},
+                       {"status", u.absent() ? json::value(nullptr) : json::value(u.status)},
+                       {"via", null_if_empty(u.via)},
+                       {"epic", null_if_empty(u.epic)}});
+    }
+    json::array gates;
+    for (const auto& g : p.gates) {
+      gates.push_back(json::object{{"id", g.id},
+                                   {"via", null_if_empty(g.via)},
+                                   {"epic", null_if_empty(g.epic)},
+                                   {"in_run", std::find(p.waits_for.begin(), p.waits_for.end(),
+                                                        g.id) != p.waits_for.end()}});
+    }
+    json::array parents;
+    for (const auto& d : t.dependencies) {
+      if (d.is_parent_link()) {
+        parents.emplace_back(d.id);
+      }
     }
     if (!p.blocked_by.empty()) {
       blocked.emplace_back(t.id);
@@ -112,7 +199,10 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
                                    {"matched_keywords", string_array(p.agent.matched)},
                                    {"fallback_agents", string_array(t.fallback_agents)},
                                    {"skills", string_array(t.applicable_skills)},
+                                   {"issue_type", t.issue_type},
+                                   {"parents", std::move(parents)},
                                    {"waits_for", string_array(p.waits_for)},
+                                   {"gates", std::move(gates)},
                                    {"blocked_by", std::move(blockers)}});
   }
   json::array skipped;
@@ -128,10 +218,12 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
                       {"stages", std::move(stages)},
                       {"tasks", std::move(planned)},
                       {"skipped", std::move(skipped)},
+                      {"epics", std::move(epics)},
                       {"blocked", std::move(blocked)},
                       {"counts", json::object{{"records", tasks.size()},
                                               {"run", plan.tasks.size()},
                                               {"skipped", plan.skipped.size()},
+                                              {"epics", plan.epics.size()},
                                               {"blocked", plan.blocked_count()},
                                               {"stages", plan.stages.size()}}}};
 }
@@ -163,8 +255,24 @@ void print_text(const std::string& origin, const task_document& doc, const core:
       fmt::print("  {}  P{}  agent {} ({})  {}\n", esc(t.id), t.priority, esc(agent),
                  esc(agent_reason(p.agent)), esc(t.title));
       if (!p.waits_for.empty()) {
-        fmt::print("      waits for {}\n", esc(join(p.waits_for, ", ")));
+        fmt::print("      waits for {}\n", esc(waits_text(t, p)));
       }
+    }
+  }
+  if (!plan.epics.empty()) {
+    fmt::print("\nepics ({}; never run, closed after their children):\n", plan.epics.size());
+    for (const auto& e : plan.epics) {
+      const auto& t = tasks[e.index];
+      fmt::print("  {}  {}  {}\n", esc(t.id), esc("status " + t.status), esc(t.title));
+      if (!e.children.empty()) {
+        std::vector<std::string> children;
+        for (const auto c : e.children) {
+          children.push_back(tasks[c].id + " (" + tasks[c].status + ")");
+        }
+        fmt::print("      children: {}\n", esc(join(children, ", ")));
+      }
+      fmt::print("      {}\n",
+                 esc(e.closes_after.empty() ? e.note : "closed after stage " + e.closes_after));
     }
   }
   if (!plan.skipped.empty()) {
@@ -172,8 +280,17 @@ void print_text(const std::string& origin, const task_document& doc, const core:
     for (const auto& s : plan.skipped) {
       const auto& t = tasks[s.index];
       const bool by_type = s.reason == core::skip_reason::not_an_issue;
+      const bool epic = s.reason == core::skip_reason::epic;
       fmt::print("  {}  {}\n", t.id.empty() ? "(no id)" : esc(t.id),
-                 esc(by_type ? "_type " + t.record_type : "status " + t.status));
+                 esc(by_type ? "_type " + t.record_type
+                     : epic  ? "epic, status " + t.status
+                             : "status " + t.status));
+    }
+  }
+  std::unordered_set<std::string_view> childless_epics;
+  for (const auto& e : plan.epics) {
+    if (e.children.empty()) {
+      childless_epics.insert(tasks[e.index].id);
     }
   }
   if (plan.blocked_count() != 0) {
@@ -184,7 +301,7 @@ void print_text(const std::string& origin, const task_document& doc, const core:
       }
       std::vector<std::string> blockers;
       for (const auto& u : p.blocked_by) {
-        blockers.push_back(blocker_text(u));
+        blockers.push_back(blocker_text(tasks[p.index], u, childless_epics.contains(u.id)));
       }
       fmt::print("  {}  waits on {}\n", esc(tasks[p.index].id), esc(join(blockers, ", ")));
     }
@@ -201,6 +318,7 @@ int run_detect(const common_options& common, const detect_options& options) {
   plan_options.keywords = &config.keywords();
   plan_options.default_agent = config.default_agent;
   plan_options.origin = origin;
+  plan_options.group_by = config.group_by;
   plan_options.completed_elsewhere = completed_task_ids(state_dir_of(config));
   const auto plan = core::make_plan(doc.tasks, plan_options);
   if (common.json) {

@@ -105,7 +105,8 @@ int dry_run(const coordinator& c, const std::string& group) {
       fmt::print("  would launch {} with {}: {}\n", t.id, p.agent.agent,
                  argv.empty() ? "(no command)" : argv);
       for (const auto& u : p.blocked_by) {
-        fmt::print("    blocked by {}{}\n", u.id, u.absent() ? " (absent from the source)" : "");
+        fmt::print("    blocked by {}{}{}\n", u.id, u.absent() ? " (absent from the source)" : "",
+                   u.via.empty() ? std::string{} : " (through " + u.via + ")");
       }
     }
   }

@@ -190,6 +190,12 @@ int run_status(const common_options& common, const std::string& group_id) {
       fmt::print("      {}\n", core::printable(*r.error));
     }
   }
+  if (!md.epics.empty()) {
+    fmt::print("\nepics closed after this group's tasks:\n");
+    for (const auto& e : md.epics) {
+      fmt::print("  {:<20} {}\n", core::printable(e.id), e.closed ? "closed" : "open");
+    }
+  }
   for (const auto& [name, list] : {std::pair{"warnings", &md.warnings}, {"errors", &md.errors}}) {
     if (!list->empty()) {
       fmt::print("\n{}:\n", name);

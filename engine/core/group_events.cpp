@@ -65,6 +65,9 @@ std::ostream& operator<<(std::ostream& out, const action& a) {
                    for (std::size_t i = 0; i < c.tasks.size(); ++i) {
                      out << (i == 0 ? "t" : ", t") << c.tasks[i];
                    }
+                   for (const auto e : c.epics) {
+                     out << ", epic " << e;
+                   }
                    out << ')';
                  },
                  [&](const task_changed_action& t) { out << "task_changed(t" << t.task << ')'; },

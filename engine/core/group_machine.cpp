@@ -201,6 +201,9 @@ void group_machine::on(const close_done_event& e, clock_time /*now*/) {
     board_.at(i).closed_in_tracker = true;
     board_.changed(i);
   }
+  for (const auto k : e.closed_epics) {
+    epic_closed_.at(k) = true;
+  }
   for (const auto& error : e.errors) {
     warnings_.push_back("closing: " + error);
   }

@@ -1,18 +1,24 @@
 // The group machine's steps: what its event handlers (group_machine.cpp)
 // do to tasks, the queue and the commands, and how a group ends.
 
+#include <algorithm>
 #include <utility>
 
 #include <maestro/core/group_machine.hpp>
 
 namespace maestro::core {
 
-group_machine::group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel)
-    : group_machine(std::move(tasks), std::move(settings), parallel, nullptr, {}) {}
+group_machine::group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel,
+                             std::vector<group_epic> epics)
+    : group_machine(std::move(tasks), std::move(settings), parallel, nullptr, {},
+                    std::move(epics)) {}
 
 group_machine::group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel,
-                             std::shared_ptr<limit_pools> pools, std::string_view group_name)
+                             std::shared_ptr<limit_pools> pools, std::string_view group_name,
+                             std::vector<group_epic> epics)
     : tasks_(with_an_agent(std::move(tasks))),
+      epics_(std::move(epics)),
+      epic_closed_(epics_.size(), false),
       settings_(std::move(settings)),
       parallel_(parallel),
       board_(tasks_),
@@ -269,7 +275,18 @@ void group_machine::conclude() {
   if (verdict.close_completed && count(task_status::completed) > 0) {
     life_ = group_lifecycle::closing;
     board_.group_changed();
-    out_->emplace_back(close_tasks_action{board_.with_status(task_status::completed)});
+    // An epic is closed after its children, when each of them is done.
+    std::vector<std::size_t> epics;
+    for (std::size_t k = 0; k < epics_.size(); ++k) {
+      const auto& children = epics_[k].tasks;
+      if (std::all_of(children.begin(), children.end(), [this](std::size_t i) {
+            return board_.at(i).status == task_status::completed || board_.at(i).closed_in_tracker;
+          })) {
+        epics.push_back(k);
+      }
+    }
+    out_->emplace_back(
+        close_tasks_action{board_.with_status(task_status::completed), std::move(epics)});
     return;
   }
   finish_group(group_lifecycle::finished);

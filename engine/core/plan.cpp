@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <queue>
 #include <string_view>
 #include <unordered_map>
@@ -10,74 +11,17 @@
 #include <maestro/core/names.hpp>
 #include <maestro/core/plan.hpp>
 
+#include "cycles.hpp"
+
 namespace maestro::core {
 namespace {
 
-constexpr std::size_t none = SIZE_MAX;
+constexpr std::size_t none = detail::no_node;
+using detail::find_cycle;
+using detail::join_cycle;
 
 input_location locate(const plan_options& options, const task& t) {
   return {options.origin, t.line, 0, t.id};
-}
-
-// Finds a cycle in a directed graph given as adjacency lists, returning its
-// nodes in order with the first repeated at the end, or an empty vector.
-// Iterative, because a chain of 100,000 tasks would overflow the stack.
-std::vector<std::size_t> find_cycle(const std::vector<std::vector<std::size_t>>& edges) {
-  enum class mark : std::uint8_t { fresh, open, done };
-  std::vector<mark> marks(edges.size(), mark::fresh);
-  std::vector<std::size_t> parent(edges.size(), none);
-  std::vector<std::pair<std::size_t, std::size_t>> stack;  // node, next edge
-  for (std::size_t root = 0; root < edges.size(); ++root) {
-    if (marks[root] != mark::fresh) {
-      continue;
-    }
-    stack.emplace_back(root, 0);
-    marks[root] = mark::open;
-    while (!stack.empty()) {
-      auto& [node, next] = stack.back();
-      if (next == edges[node].size()) {
-        marks[node] = mark::done;
-        stack.pop_back();
-        continue;
-      }
-      const std::size_t to = edges[node][next++];
-      if (marks[to] == mark::open) {
-        std::vector<std::size_t> cycle{to};
-        for (std::size_t at = node; at != to; at = parent[at]) {
-          cycle.push_back(at);
-        }
-        std::reverse(cycle.begin() + 1, cycle.end());
-        cycle.push_back(to);
-        return cycle;
-      }
-      if (marks[to] == mark::fresh) {
-        marks[to] = mark::open;
-        parent[to] = node;
-        stack.emplace_back(to, 0);
-      }
-    }
-  }
-  return {};
-}
-
-// Names a cycle on one line; a long one keeps its ends and counts the rest.
-template <class Name>
-std::string join_cycle(const std::vector<std::size_t>& cycle, Name name) {
-  constexpr std::size_t head = 6;
-  constexpr std::size_t tail = 3;
-  std::string out;
-  for (std::size_t k = 0; k < cycle.size(); ++k) {
-    if (cycle.size() > head + tail + 1 && k == head) {
-      out += " -> ... (" + std::to_string(cycle.size() - head - tail) + " more)";
-      k = cycle.size() - tail - 1;
-      continue;
-    }
-    if (!out.empty()) {
-      out += " -> ";
-    }
-    out += printable(name(cycle[k]));
-  }
-  return out;
 }
 
 template <class T>
@@ -99,6 +43,84 @@ std::size_t plan::blocked_count() const noexcept {
   return static_cast<std::size_t>(std::count_if(
       tasks.begin(), tasks.end(), [](const planned_task& t) { return !t.blocked_by.empty(); }));
 }
+
+namespace {
+
+// The group an unmarked task joins through its parent (`group_by`), if any.
+std::optional<std::string> group_from_parent(const std::vector<task>& tasks, const task_tree& tree,
+                                             std::size_t i, const plan_options& options) {
+  if (options.group_by == grouping::marker) {
+    return std::nullopt;
+  }
+  const auto parent = tree.parent(i);
+  if (!parent || (options.group_by == grouping::epic && !is_epic(tasks[*parent]))) {
+    return std::nullopt;
+  }
+  const std::string& name = tasks[*parent].id;
+  // `_sequential.<id>` names a sequential stage: a group of that name
+  // would share its state.
+  if (name == sequential_group || name.starts_with(std::string(sequential_group) + '.')) {
+    throw input_error(
+        locate(options, tasks[i]),
+        "its parent's id " + name + " cannot name a group (group_by): _sequential is reserved");
+  }
+  return name;
+}
+
+// Epics: what each waits for, and the stage after which it is closed.
+void plan_epics(const std::vector<task>& tasks, const task_tree& tree,
+                const task_tree::closed_test& closed, const std::vector<std::size_t>& planned_of,
+                plan& result) {
+  std::unordered_map<std::string_view, std::size_t> position;  // stage id -> run order
+  for (std::size_t k = 0; k < result.stages.size(); ++k) {
+    position.emplace(result.stages[k].id, k);
+  }
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> per_stage(result.stages.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (why_not_run(tasks[i]) != skip_reason::epic) {
+      continue;
+    }
+    planned_epic e;
+    e.index = i;
+    e.children = tree.children(i);
+    e.waits_for = tree.epic_leaves(i, closed);
+    std::size_t last = 0;
+    bool first = true;
+    if (e.children.empty()) {
+      e.note = "no children: left alone";
+    } else if (e.waits_for.empty()) {
+      e.note = "every child is closed already: left to the tracker";
+    } else {
+      for (const auto leaf : e.waits_for) {
+        if (planned_of[leaf] == none) {
+          e.note =
+              "waits for " + tasks[leaf].id + " (" +
+              (is_epic(tasks[leaf]) ? "an epic with no children" : "status " + tasks[leaf].status) +
+              "), which this run does not run";
+          break;
+        }
+        const auto at = position.at(result.tasks[planned_of[leaf]].stage_id);
+        last = first ? at : std::max(last, at);
+        first = false;
+      }
+    }
+    if (e.note.empty()) {
+      e.closes_after = result.stages[last].id;
+      per_stage[last].emplace_back(tree.epic_height(i), result.epics.size());
+    }
+    result.epics.push_back(std::move(e));
+  }
+  for (std::size_t k = 0; k < per_stage.size(); ++k) {
+    // Nested epics close before the epics that hold them.
+    std::stable_sort(per_stage[k].begin(), per_stage[k].end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [height, epic] : per_stage[k]) {
+      result.stages[k].epics.push_back(epic);
+    }
+  }
+}
+
+}  // namespace
 
 plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
   plan result;
@@ -124,6 +146,11 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
                                                           : std::string{}));
     }
   }
+  const task_tree tree(tasks, by_id, options.origin);
+  // Closed: in the source, or completed in a group that did not fail.
+  const task_tree::closed_test closed = [&](std::size_t i) {
+    return is_closed_status(tasks[i].status) || options.completed_elsewhere.contains(tasks[i].id);
+  };
 
   // Classify, group and choose agents.
   std::vector<std::size_t> planned_of(tasks.size(), none);
@@ -144,10 +171,12 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
       throw input_error(locate(options, t),
                         "group name _sequential is reserved for unmarked tasks");
     }
+    // A marker wins over the parent.
+    const auto group = scan.group ? scan.group : group_from_parent(tasks, tree, i, options);
     planned_task p;
     p.index = i;
-    p.group = scan.group ? *scan.group : std::string(sequential_group);
-    p.stage_id = scan.group ? *scan.group : sequential_stage_id(t.id);
+    p.group = group ? *group : std::string(sequential_group);
+    p.stage_id = group ? *group : sequential_stage_id(t.id);
     // Its log file and its group's directory are named after the ids
     // (SPEC section 6): both must fit NAME_MAX once encoded.
     if (log_file_name(t.id).size() > max_file_name) {
@@ -157,7 +186,7 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
     }
     if (group_dir_name(p.stage_id).size() > max_file_name) {
       throw input_error(locate(options, t),
-                        std::string(scan.group ? "group name" : "id") +
+                        std::string(group ? "group name" : "id") +
                             " too long for a file name: the group's directory would be " +
                             std::to_string(group_dir_name(p.stage_id).size()) + " bytes, over " +
                             std::to_string(max_file_name));
@@ -168,11 +197,8 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
 
     const auto [stage_it, new_stage] = stage_of_id.emplace(p.stage_id, result.stages.size());
     if (new_stage) {
-      result.stages.push_back({p.stage_id,
-                               scan.group ? stage_kind::parallel : stage_kind::sequential,
-                               p.group,
-                               {},
-                               {}});
+      result.stages.push_back(
+          {p.stage_id, group ? stage_kind::parallel : stage_kind::sequential, p.group, {}, {}, {}});
     }
     result.stages[stage_it->second].tasks.push_back(planned_index);
 
@@ -184,37 +210,30 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
     result.tasks.push_back(std::move(p));
   }
 
-  // Resolve gating dependencies: inside the run they order work, outside it
-  // they must already be satisfied.
+  // Resolve the blocking dependencies under beads' rules: inside the run
+  // they order work, outside it they must already be satisfied.
   std::vector<std::vector<std::size_t>> task_edges(result.tasks.size());
   for (auto& p : result.tasks) {
-    const task& t = tasks[p.index];
-    for (const auto& dep : t.dependencies) {
-      if (!dep.gates()) {
-        continue;
-      }
-      const auto found = by_id.find(dep.id);
+    for (auto& g : tree.gates(p.index, closed)) {
+      const auto found = by_id.find(g.id);
       const std::size_t source_index = found == by_id.end() ? none : found->second;
       if (source_index != none && planned_of[source_index] != none) {
-        push_unique(p.waits_for, dep.id);
+        p.waits_for.push_back(g.id);
         push_unique(task_edges[planned_of[p.index]], planned_of[source_index]);
+        p.gates.push_back(std::move(g));
         continue;
       }
-      if (options.completed_elsewhere.contains(dep.id)) {
+      if (source_index != none && closed(source_index)) {
         continue;
       }
-      if (source_index != none && is_closed_status(tasks[source_index].status)) {
+      if (source_index == none && options.completed_elsewhere.contains(g.id)) {
         continue;
       }
-      const bool known = std::any_of(p.blocked_by.begin(), p.blocked_by.end(),
-                                     [&dep](const auto& u) { return u.id == dep.id; });
-      if (!known) {
-        p.blocked_by.push_back(
-            {dep.id, source_index == none ? std::string{} : tasks[source_index].status});
-      }
+      p.blocked_by.push_back(
+          {g.id, source_index == none ? std::string{} : tasks[source_index].status, g.via, g.epic});
+      p.gates.push_back(std::move(g));
     }
   }
-
   if (const auto cycle = find_cycle(task_edges); !cycle.empty()) {
     const task& first = tasks[result.tasks[cycle.front()].index];
     throw input_error(locate(options, first),
@@ -284,6 +303,7 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
     ordered.push_back(std::move(result.stages[s]));
   }
   result.stages = std::move(ordered);
+  plan_epics(tasks, tree, closed, planned_of, result);
   return result;
 }
 

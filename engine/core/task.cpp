@@ -10,6 +10,10 @@ std::string_view to_string(skip_reason reason) noexcept {
   return name_of(reason);
 }
 
+bool is_epic(const task& t) noexcept {
+  return t.issue_type == "epic";
+}
+
 bool is_closed_status(std::string_view status) noexcept {
   return status == "closed" || status == "tombstone";
 }
@@ -20,6 +24,9 @@ std::optional<skip_reason> why_not_run(const task& t) noexcept {
   }
   const std::string_view s = t.status;
   if (s == "open" || s == "in_progress" || s == "blocked") {
+    if (is_epic(t)) {
+      return skip_reason::epic;
+    }
     return std::nullopt;
   }
   if (is_closed_status(s)) {

@@ -114,6 +114,7 @@ void coordinator::wire(coordinator_ports ports) {
   plan_options.keywords = &config_.keywords();
   plan_options.default_agent = config_.default_agent;
   plan_options.origin = options_.source;
+  plan_options.group_by = config_.group_by;
   completed_ = ports_.state->completed_task_ids();
   completed_here_.assign(tasks_.size(), false);
   plan_options.completed_elsewhere = completed_;
@@ -424,6 +425,18 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
     in_stage.emplace(tasks_[plan_.tasks[stage.tasks[k]].index].id, k);
   }
 
+  // Closed in the source, completed in the state, or completed by an
+  // earlier stage of this coordinator.
+  const auto satisfied = [this](const std::string& id) {
+    const auto source = by_id_.find(id);
+    if (source != by_id_.end() &&
+        (core::is_closed_status(source->second->status) ||
+         completed_here_[static_cast<std::size_t>(source->second - tasks_.data())])) {
+      return true;
+    }
+    return completed_.contains(id);
+  };
+
   detail::group_request request;
   request.group_id = stage.id;
   request.group_name = stage.group;
@@ -461,24 +474,18 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
       g.already_completed = it->second.completed;
       g.earlier_agents = it->second.agents;
     }
-    for (const auto& dep : t.dependencies) {
-      if (!dep.gates()) {
-        continue;
-      }
-      if (const auto k = in_stage.find(dep.id); k != in_stage.end()) {
+    // The plan's gates are beads' rules applied (inherited blockers, epics
+    // standing for their children); those satisfied since are dropped.
+    for (const auto& gate : p.gates) {
+      if (const auto k = in_stage.find(gate.id); k != in_stage.end()) {
         if (std::find(g.waits_for.begin(), g.waits_for.end(), k->second) == g.waits_for.end()) {
           g.waits_for.push_back(k->second);
         }
         continue;
       }
-      const auto source = by_id_.find(dep.id);
-      const bool closed = source != by_id_.end() && core::is_closed_status(source->second->status);
-      const bool completed_here =
-          source != by_id_.end() &&
-          completed_here_[static_cast<std::size_t>(source->second - tasks_.data())];
-      if (!closed && !completed_here && !completed_.contains(dep.id) &&
-          std::find(g.blocked_by.begin(), g.blocked_by.end(), dep.id) == g.blocked_by.end()) {
-        g.blocked_by.push_back(dep.id);
+      if (!satisfied(gate.id) &&
+          std::find(g.blocked_by.begin(), g.blocked_by.end(), gate.id) == g.blocked_by.end()) {
+        g.blocked_by.push_back(gate.id);
       }
     }
     for (const auto& agent : g.chain) {
@@ -494,6 +501,23 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
     request.record.log_names.push_back(core::log_file_name(t.id));
     request.tasks.push_back(&t);
     request.machine_tasks.push_back(std::move(g));
+  }
+  // The epics closed after this stage: what they wait for outside it has
+  // completed already (an earlier stage that failed leaves them open).
+  for (const auto k : stage.epics) {
+    const auto& epic = plan_.epics[k];
+    core::group_epic closing{tasks_[epic.index].id, {}};
+    bool rest_done = true;
+    for (const auto leaf : epic.waits_for) {
+      if (const auto in = in_stage.find(tasks_[leaf].id); in != in_stage.end()) {
+        closing.tasks.push_back(in->second);
+      } else {
+        rest_done = rest_done && satisfied(tasks_[leaf].id);
+      }
+    }
+    if (rest_done) {
+      request.epics.push_back(std::move(closing));
+    }
   }
   // The lookups are not needed while the group runs (which may be long, and
   // hold 100,000 tasks).

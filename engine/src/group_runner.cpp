@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <iterator>
+#include <unordered_set>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -59,7 +60,8 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
     : strand_(std::move(strand)),
       context_(context),
       request_(std::move(request)),
-      machine_(std::move(request_.machine_tasks), request_.settings, request_.parallel),
+      machine_(std::move(request_.machine_tasks), request_.settings, request_.parallel,
+               std::move(request_.epics)),
       wake_(strand_),
       children_(machine_.tasks().size()) {}
 
@@ -177,29 +179,7 @@ void group_runner::execute(const core::action& a) {
                  [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
                  [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
                  [this](const core::run_tests_action&) { run_tests(); },
-                 [this](const core::close_tasks_action& c) {
-                   std::vector<std::string> ids;
-                   for (const auto i : c.tasks) {
-                     ids.push_back(machine_.tasks()[i].id);
-                   }
-                   context_.ports.task_tracker->async_close(
-                       ids, [this, indices = c.tasks, ids](std::vector<std::string> closed,
-                                                           std::vector<std::string> errors) {
-                         core::close_done_event done;
-                         for (std::size_t k = 0; k < ids.size(); ++k) {
-                           if (std::find(closed.begin(), closed.end(), ids[k]) != closed.end()) {
-                             done.closed.push_back(indices[k]);
-                           }
-                         }
-                         done.errors = std::move(errors);
-                         asio::post(strand_, [this, alive = std::weak_ptr<int>(alive_),
-                                              done = std::move(done)]() mutable {
-                           if (!alive.expired()) {
-                             push(std::move(done));
-                           }
-                         });
-                       });
-                 },
+                 [this](const core::close_tasks_action& c) { close_tasks(c); },
                  [this](const core::task_changed_action& t) {
                    store_->task_changed(machine_, t.task, context_.ports.clock->now());
                    if (context_.sink != nullptr) {
@@ -212,6 +192,40 @@ void group_runner::execute(const core::action& a) {
                  [this](const core::finished_action&) { finished_ = true; },
              },
              a);
+}
+
+void group_runner::close_tasks(const core::close_tasks_action& c) {
+  // Tasks first, then the epics after their children (nested ones first).
+  std::vector<std::string> ids;
+  ids.reserve(c.tasks.size() + c.epics.size());
+  for (const auto i : c.tasks) {
+    ids.push_back(machine_.tasks()[i].id);
+  }
+  for (const auto k : c.epics) {
+    ids.push_back(machine_.epics()[k].id);
+  }
+  context_.ports.task_tracker->async_close(
+      ids, [this, c, ids](const std::vector<std::string>& closed, std::vector<std::string> errors) {
+        const std::unordered_set<std::string_view> done_ids(closed.begin(), closed.end());
+        core::close_done_event done;
+        for (std::size_t k = 0; k < c.tasks.size(); ++k) {
+          if (done_ids.contains(ids[k])) {
+            done.closed.push_back(c.tasks[k]);
+          }
+        }
+        for (std::size_t k = 0; k < c.epics.size(); ++k) {
+          if (done_ids.contains(ids[c.tasks.size() + k])) {
+            done.closed_epics.push_back(c.epics[k]);
+          }
+        }
+        done.errors = std::move(errors);
+        asio::post(strand_,
+                   [this, alive = std::weak_ptr<int>(alive_), done = std::move(done)]() mutable {
+                     if (!alive.expired()) {
+                       push(std::move(done));
+                     }
+                   });
+      });
 }
 
 launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,

@@ -52,13 +52,15 @@ struct command_run {
 /// One group to run.
 struct group_request {
   std::string group_id;
-  std::string group_name;  ///< the marker's NAME, or `_sequential`
+  std::string group_name;  ///< the group's NAME, or `_sequential`
   bool parallel = true;
   /// The source's records, in machine order; the coordinator owns them and
   /// outlives the runner.
   std::vector<const core::task*> tasks;
   /// The machine's tasks; moved into the machine.
   std::vector<core::group_task> machine_tasks;
+  /// The epics closed after this group's tasks; moved into the machine.
+  std::vector<core::group_epic> epics;
   core::group_settings settings;
   group_record record;
   /// Ids the source shows closed when the group starts; handed to the task
@@ -96,6 +98,7 @@ class group_runner {
   void push(core::event_body body);
   void execute(const core::action& a);
   void launch(const core::launch_action& a);
+  void close_tasks(const core::close_tasks_action& c);
   void set_timer(const core::timer_id& id, core::clock_time deadline);
   void start_command(const std::vector<std::string>& argv, std::string_view log,
                      const command_done& done);

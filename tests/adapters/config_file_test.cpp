@@ -105,6 +105,7 @@ BOOST_AUTO_TEST_CASE(empty_document_gives_the_documented_defaults) {
   BOOST_TEST(cfg.kill_grace_s == 10.0);
   BOOST_TEST(cfg.close_tasks);
   BOOST_TEST((cfg.launcher.kind == maestro::core::launcher_kind::local));
+  BOOST_TEST((cfg.group_by == maestro::core::grouping::marker));
 }
 
 BOOST_AUTO_TEST_CASE(spec_defaults_document_parses_to_the_defaults) {
@@ -128,7 +129,8 @@ BOOST_AUTO_TEST_CASE(spec_defaults_document_parses_to_the_defaults) {
     "tempfail_max": 10,
     "kill_grace_s": 10,
     "close_tasks": true,
-    "launcher": {"kind": "local"}
+    "launcher": {"kind": "local"},
+    "group_by": "marker"
   })",
                                 "maestro.json");
   const maestro::core::config defaults;
@@ -205,7 +207,8 @@ BOOST_AUTO_TEST_CASE(other_keys_are_read) {
     "agent_defaults": {"command": ["codex", "exec", "{prompt}"], "env": {"A": "1", "B": ""},
                        "stdin": "prompt", "timeout_s": 60},
     "test": {"command": ["ctest", "--output-on-failure"], "timeout_s": 120, "required": true},
-    "launcher": {"kind": "slurm", "srun": "/opt/slurm/bin/srun", "srun_args": ["-N1", "--exclusive"]}
+    "launcher": {"kind": "slurm", "srun": "/opt/slurm/bin/srun", "srun_args": ["-N1", "--exclusive"]},
+    "group_by": "parent"
   })",
                                 "maestro.json");
   BOOST_TEST(cfg.state_dir == "/var/lib/maestro");
@@ -230,6 +233,9 @@ BOOST_AUTO_TEST_CASE(other_keys_are_read) {
   BOOST_TEST(cfg.launcher.srun == "/opt/slurm/bin/srun");
   BOOST_TEST(cfg.launcher.srun_args == (strings{"-N1", "--exclusive"}),
              boost::test_tools::per_element());
+  BOOST_TEST((cfg.group_by == maestro::core::grouping::parent));
+  BOOST_TEST(
+      (parse_config(R"({"group_by": "epic"})", "m").group_by == maestro::core::grouping::epic));
 }
 
 BOOST_AUTO_TEST_CASE(test_command_none_and_auto) {
@@ -352,6 +358,9 @@ BOOST_AUTO_TEST_CASE(wrong_types_name_the_key_and_the_value) {
   check_rejected(R"({"launcher": {"kind": "k8s"}})",
                  {R"(launcher.kind: expected "local" or "slurm")"});
   check_rejected(R"({"launcher": {"srun": ""}})", {"launcher.srun"});
+  check_rejected(R"({"group_by": "label"})",
+                 {R"(group_by: expected "marker", "epic" or "parent")"});
+  check_rejected(R"({"group_by": null})", {"group_by"});
   check_rejected(R"({"launcher": {"srun_args": "-N1"}})", {"launcher.srun_args"});
 }
 

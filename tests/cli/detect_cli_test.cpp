@@ -104,6 +104,59 @@ BOOST_AUTO_TEST_CASE(real_beads_exports) {
   BOOST_TEST(files == 2);
 }
 
+BOOST_AUTO_TEST_CASE(epics_and_inherited_blockers_are_explained) {
+  // Epic e (children e.1, e.2) is blocked by x, which is deferred: both
+  // children are blocked through their parent. lonely is an epic with no
+  // children; w depends on it.
+  dir.write(
+      "b.jsonl",
+      R"({"id":"e","title":"Epic","issue_type":"epic","dependencies":[{"issue_id":"e","depends_on_id":"x","type":"blocks"}]}
+{"id":"e.1","title":"one","dependencies":[{"issue_id":"e.1","depends_on_id":"e","type":"parent-child"}]}
+{"id":"e.2","title":"two","dependencies":[{"issue_id":"e.2","depends_on_id":"e","type":"parent-child"}]}
+{"id":"x","title":"parked","status":"deferred"}
+{"id":"lonely","title":"Epic","issue_type":"epic"}
+{"id":"w","title":"waits","dependencies":["lonely"]}
+)");
+  const auto plain = run({"detect", "--json", "--tasks-file", "b.jsonl"});
+  BOOST_TEST_REQUIRE(plain.exit_code == 0, plain.err);
+  BOOST_TEST(plain.out == R"({"_sequential":["e.1","e.2","w"],"_skipped":["e","x","lonely"]})"
+                          "\n");
+
+  const auto details = run({"detect", "--json", "--details", "--tasks-file", "b.jsonl"});
+  BOOST_TEST_REQUIRE(details.exit_code == 0, details.err);
+  const auto d = json::parse(details.out).as_object();
+  const auto& epics = d.at("epics").as_array();
+  BOOST_TEST_REQUIRE(epics.size() == 2U);
+  BOOST_TEST(json::serialize(epics[0].at("children")) == R"(["e.1","e.2"])");
+  BOOST_TEST(epics[1].at("note") == "no children: left alone");
+  const auto& child = d.at("tasks").as_array()[0].as_object();
+  BOOST_TEST(json::serialize(child.at("blocked_by")) ==
+             R"([{"id":"x","status":"deferred","via":"e","epic":null}])");
+  BOOST_TEST(json::serialize(child.at("parents")) == R"(["e"])");
+  BOOST_TEST(d.at("skipped").as_array()[0].at("reason") == "epic");
+
+  const auto text = run({"detect", "--tasks-file", "b.jsonl"});
+  BOOST_TEST_REQUIRE(text.exit_code == 0, text.err);
+  BOOST_TEST(text.out.find("children: e.1 (open), e.2 (open)") != std::string::npos, text.out);
+  BOOST_TEST(text.out.find("e.1  waits on x (deferred; through parent e)") != std::string::npos,
+             text.out);
+  BOOST_TEST(text.out.find("w  waits on lonely (open epic with no children: it never completes)") !=
+                 std::string::npos,
+             text.out);
+
+  // A parent-child cycle is bad input.
+  dir.write(
+      "c.jsonl",
+      R"({"id":"a","dependencies":[{"issue_id":"a","depends_on_id":"b","type":"parent-child"}]}
+{"id":"b","dependencies":[{"issue_id":"b","depends_on_id":"a","type":"parent-child"}]}
+)");
+  const auto cycle = run({"detect", "--tasks-file", "c.jsonl"});
+  BOOST_TEST(cycle.exit_code == 2);
+  BOOST_TEST(cycle.err ==
+             "maestro-async: c.jsonl:1: task a: parent-child cycle: a -> b -> a (each a child of "
+             "the next)\n");
+}
+
 // Each bad input: exit 2, one line on stderr naming the file and the
 // problem, nothing on stdout.
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_2_with_one_line) {

@@ -36,10 +36,41 @@ BOOST_AUTO_TEST_CASE(actions_print_one_readable_line_each) {
   std::ostringstream out;
   out << action{launch_action{1, 2, "a"}} << "; " << action{signal_command_action{}} << "; "
       << action{set_timer_action{{timer_kind::kill_grace, 3, 1}, clock_time{} + 2s}} << "; "
-      << action{close_tasks_action{{0, 2}}} << "; " << action{finished_action{}};
+      << action{close_tasks_action{{0, 2}, {1}}} << "; " << action{finished_action{}};
   BOOST_TEST(out.str() ==
              "launch(t1#2, a); signal_command(terminate); set_timer(kill_grace t3#1 at 2s); "
-             "close_tasks(t0, t2); finished(completed)");
+             "close_tasks(t0, t2, epic 1); finished(completed)");
+}
+
+BOOST_AUTO_TEST_CASE(epics_are_closed_after_their_children) {
+  // Epic 0 waits for t0 and t1, epic 1 for t0 and t2, and t2 is closed in
+  // the tracker before it runs (skipped, but closed): both are closed,
+  // after the tasks, in the order given.
+  script s({make("t0"), make("t1"), make("t2")}, settings(2), true,
+           {{"e0", {0, 1}}, {"e1", {0, 2}}});
+  s.start();
+  s.feed(source_closed_event{"t2"});
+  s.feed(launched_event{0, 1, 100, 100});
+  s.feed(launched_event{1, 1, 101, 101});
+  s.exit(0, 0);
+  s.exit(1, 0);
+  CHECK_ACTIONS(s.feed(tests_done_event{test_status::passed, "", "make test"}),
+                (list{close_tasks_action{{0, 1}, {0, 1}}, group_changed_action{}}));
+  s.feed(close_done_event{{0, 1}, {}, {1}});
+  BOOST_TEST(!s.machine().epic_closed(0));  // the tracker did not close it
+  BOOST_TEST(s.machine().epic_closed(1));
+  s.check_settled(group_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(an_epic_with_a_child_that_did_not_complete_stays_open) {
+  script s({make("t0"), make("t1")}, settings(2), true, {{"e", {0, 1}}});
+  s.start();
+  s.feed(launched_event{0, 1, 100, 100});
+  s.feed(launched_event{1, 1, 101, 101});
+  s.exit(0, 0);
+  s.exit(1, 1);  // failed: the group fails and closes nothing
+  BOOST_TEST(!s.has<close_tasks_action>());
+  s.check_settled(group_status::failed);
 }
 
 BOOST_AUTO_TEST_CASE(a_group_from_start_to_close) {

@@ -23,8 +23,9 @@ namespace maestro::core::test {
 // fired), so that every script can end by checking that none is left.
 class script {
  public:
-  script(std::vector<group_task> tasks, group_settings settings, bool parallel = true)
-      : machine_(std::move(tasks), std::move(settings), parallel) {}
+  script(std::vector<group_task> tasks, group_settings settings, bool parallel = true,
+         std::vector<group_epic> epics = {})
+      : machine_(std::move(tasks), std::move(settings), parallel, std::move(epics)) {}
   script(std::vector<group_task> tasks, group_settings settings, std::shared_ptr<limit_pools> pools,
          std::string_view group)
       : machine_(std::move(tasks), std::move(settings), true, std::move(pools), group) {}

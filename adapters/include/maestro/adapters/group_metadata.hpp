@@ -47,6 +47,8 @@ inline constexpr std::string_view agent_limits = "agents";            // in `lim
 inline constexpr std::string_view test_status = "test_status";
 inline constexpr std::string_view engine_pid = "engine_pid";
 inline constexpr std::string_view source = "source";
+inline constexpr std::string_view epics = "epics";  // closed after the group's tasks
+inline constexpr std::string_view epic_id = "id";   // in an entry of `epics`
 inline constexpr std::string_view tasks = "tasks";
 inline constexpr std::string_view results = "results";
 // One entry of `results`.
@@ -107,6 +109,12 @@ struct result_metadata {
   bool closed = false;
 };
 
+/// An epic closed after a group's tasks (SPEC section 1), as read.
+struct epic_metadata {
+  std::string id;
+  bool closed = false;
+};
+
 /// A group's `metadata.json`, as read.
 struct group_metadata {
   std::string group_id;
@@ -129,6 +137,8 @@ struct group_metadata {
   std::map<std::string, int> agent_limits;
   std::optional<core::test_status> tests;  ///< nullopt: not run (null)
   std::optional<std::string> source;
+  /// The entries of `epics` that have the right shape.
+  std::vector<epic_metadata> epics;
 };
 
 /// A group's `metadata.json`, parsed and validated; nullopt when the group
@@ -172,6 +182,12 @@ struct replayed_task {
 // Timestamps are ISO 8601 UTC with milliseconds: `format_utc`
 // (maestro/time_text.hpp), which the runtime's log headers use too.
 
+/// An epic the group closes after its tasks, and whether it did.
+struct epic_entry {
+  std::string_view id;
+  bool closed = false;
+};
+
 /// What `metadata.json` says of the group, ahead of its tasks.
 struct metadata_header {
   std::string_view group_id;
@@ -191,6 +207,7 @@ struct metadata_header {
   core::test_status tests = core::test_status::not_run;
   int engine_pid = 0;
   std::string_view source;
+  std::span<const epic_entry> epics;
 };
 
 /// What `metadata.json` says of one task. Views: nothing is copied.

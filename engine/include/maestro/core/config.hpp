@@ -121,6 +121,23 @@ struct launcher_config {
   std::vector<std::string> srun_args;
 };
 
+/// `group_by`: where parallel groups come from besides markers (SPEC
+/// section 2). A marker always wins.
+enum class grouping {
+  marker,  ///< markers only
+  epic,    ///< an unmarked task whose parent is an epic joins the group named after it
+  parent   ///< the same for any parent, epic or not
+};
+
+/// The names of `group_by` in the configuration.
+constexpr auto enum_names(grouping) noexcept {
+  return make_enum_table<grouping>({
+      {grouping::marker, "marker"},
+      {grouping::epic, "epic"},
+      {grouping::parent, "parent"},
+  });
+}
+
 /// The whole configuration, `maestro.json`. Each member's initialiser is the
 /// documented default.
 struct config {
@@ -145,6 +162,7 @@ struct config {
   double kill_grace_s = defaults::kill_grace_s;
   bool close_tasks = defaults::close_tasks;
   launcher_config launcher;
+  grouping group_by = grouping::marker;
 
   /// The keyword table in force: `auto_detect`, or the built-in one.
   [[nodiscard]] const keyword_table& keywords() const {

@@ -199,8 +199,9 @@ struct tests_done_event {
   std::string command = {};
 };
 struct close_done_event {
-  std::vector<std::size_t> closed;  ///< tasks the tracker closed
-  std::vector<std::string> errors;  ///< one line per task it could not close
+  std::vector<std::size_t> closed;             ///< tasks the tracker closed
+  std::vector<std::string> errors;             ///< one line per task or epic it could not close
+  std::vector<std::size_t> closed_epics = {};  ///< indices into the machine's `epics()`
 };
 struct stop_event {
   stop_mode mode = stop_mode::graceful;
@@ -259,8 +260,11 @@ struct cancel_timer_action {
 struct run_tests_action {
   friend bool operator==(const run_tests_action&, const run_tests_action&) = default;
 };
+/// Close these tasks in the tracker, then these epics (indices into the
+/// machine's `epics()`, nested ones first): epics after their children.
 struct close_tasks_action {
   std::vector<std::size_t> tasks;
+  std::vector<std::size_t> epics = {};
   friend bool operator==(const close_tasks_action&, const close_tasks_action&) = default;
 };
 /// The task's state changed: at most one per task per event, in the order

@@ -41,6 +41,15 @@ struct group_task {
   std::vector<std::string> earlier_agents;
 };
 
+/// An epic closed after this group's tasks (SPEC section 1): the group
+/// holds the last of what it waits for, and the rest completed before.
+struct group_epic {
+  std::string id;
+  /// The tasks of this group it waits for: when each has completed (or was
+  /// closed in the tracker), the epic is closed after them.
+  std::vector<std::size_t> tasks;
+};
+
 /// The pure state machine of one group: events in, actions out. It does no
 /// I/O and reads no clock, so tests drive it with scripted events.
 ///
@@ -53,13 +62,16 @@ struct group_task {
 /// holds the event handlers and the steps they take.
 class group_machine {
  public:
-  /// A group with pools of its own, sized from `settings`.
-  group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel);
+  /// A group with pools of its own, sized from `settings`. `epics` are
+  /// closed with its tasks (`close_tasks_action`), nested ones first.
+  group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel,
+                std::vector<group_epic> epics = {});
   /// A group that draws from `pools`, which other groups may share: the
   /// global pool, `pools->group(group_name)` and the agents' pools. The
   /// limits of `settings` are then not used: the pools carry them.
   group_machine(std::vector<group_task> tasks, group_settings settings, bool parallel,
-                std::shared_ptr<limit_pools> pools, std::string_view group_name);
+                std::shared_ptr<limit_pools> pools, std::string_view group_name,
+                std::vector<group_epic> epics = {});
   // Not copyable: an index views the tasks' ids. Moving keeps them in place.
   group_machine(const group_machine&) = delete;
   group_machine& operator=(const group_machine&) = delete;
@@ -72,6 +84,9 @@ class group_machine {
   [[nodiscard]] std::vector<action> handle(const event& e);
 
   [[nodiscard]] const std::vector<group_task>& tasks() const noexcept { return tasks_; }
+  [[nodiscard]] const std::vector<group_epic>& epics() const noexcept { return epics_; }
+  /// True once the tracker has closed epic `k` of `epics()`.
+  [[nodiscard]] bool epic_closed(std::size_t k) const { return epic_closed_.at(k); }
   [[nodiscard]] const task_state& state(std::size_t task) const { return board_.at(task); }
   [[nodiscard]] group_lifecycle lifecycle() const noexcept { return life_; }
   [[nodiscard]] stop_reason why_stopped() const noexcept { return stop_; }
@@ -133,6 +148,8 @@ class group_machine {
   }
 
   std::vector<group_task> tasks_;
+  std::vector<group_epic> epics_;
+  std::vector<bool> epic_closed_;
   group_settings settings_;
   bool parallel_;
   task_board board_;

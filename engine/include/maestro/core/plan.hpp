@@ -9,6 +9,7 @@
 #include <maestro/core/agent_selection.hpp>
 #include <maestro/core/config.hpp>
 #include <maestro/core/task.hpp>
+#include <maestro/core/task_tree.hpp>
 
 namespace maestro::core {
 
@@ -22,6 +23,10 @@ struct unsatisfied_dependency {
   /// The blocker's status in the source, or empty when the id is absent
   /// from the source.
   std::string status;
+  /// The ancestor it is inherited from; empty for the task's own.
+  std::string via;
+  /// The epic the dependency named, which `id` is a child of.
+  std::string epic;
   [[nodiscard]] bool absent() const noexcept { return status.empty(); }
 };
 
@@ -34,7 +39,10 @@ struct planned_task {
   /// The stage (and state-directory group) it runs in.
   std::string stage_id;
   agent_choice agent;
-  /// Gating dependencies on tasks of this run, which it waits for.
+  /// Its blocking dependencies under beads' rules (`task_tree::gates`)
+  /// that are not satisfied yet: on tasks of this run, and outside it.
+  std::vector<gate> gates;
+  /// The ids of `gates` on tasks of this run, which it waits for.
   std::vector<std::string> waits_for;
   /// Gating dependencies outside the run that are not satisfied. Non-empty
   /// means the task is `blocked`.
@@ -51,6 +59,26 @@ struct stage {
   std::vector<std::size_t> tasks;
   /// Ids of the stages this one must wait for, in stage order.
   std::vector<std::string> after;
+  /// Indices into `plan::epics` of the epics closed after this stage's
+  /// tasks (with `close_tasks`), nested ones first.
+  std::vector<std::size_t> epics;
+};
+
+/// An open epic of the source (SPEC section 1): never run, and complete
+/// once every child is closed in the source or completed in this run.
+struct planned_epic {
+  /// Index into the task list given to `make_plan`.
+  std::size_t index = 0;
+  /// Its children, indices into the task list, in input order.
+  std::vector<std::size_t> children;
+  /// What its completion waits for (`task_tree::epic_leaves`): indices
+  /// into the task list.
+  std::vector<std::size_t> waits_for;
+  /// The stage after which it is closed: the last in run order holding
+  /// one of `waits_for`. Empty when this run does not complete it.
+  std::string closes_after;
+  /// Why this run does not close it, when `closes_after` is empty.
+  std::string note;
 };
 
 /// A task of the source that is not run.
@@ -73,6 +101,8 @@ struct plan {
   std::vector<stage> stages;
   std::vector<group_summary> groups;
   std::vector<skipped_task> skipped;
+  /// The open epics, in input order.
+  std::vector<planned_epic> epics;
 
   /// The stage with this id, or nullptr.
   [[nodiscard]] const stage* find_stage(std::string_view id) const noexcept;
@@ -89,12 +119,17 @@ struct plan_options {
   std::unordered_set<std::string> completed_elsewhere;
   /// Name of the source, for error messages.
   std::string origin;
+  /// Where parallel groups come from besides markers.
+  grouping group_by = grouping::marker;
 };
 
-/// Groups the tasks, orders the stages and chooses agents. Throws
-/// `input_error` for a missing or duplicate id, conflicting group markers, a
-/// dependency cycle among the tasks to be run (naming it) and a cycle
-/// between stages (naming the stages).
+/// Groups the tasks, orders the stages and chooses agents, under beads'
+/// readiness rules (SPEC sections 1 and 2): epics are not run, blockage
+/// flows down `parent-child` links, and with `group_by` a parent can name
+/// a group. Throws `input_error` for a missing or duplicate id, conflicting
+/// group markers, a cycle of `parent-child` links, a dependency cycle among
+/// the tasks to be run (naming it) and a cycle between stages (naming the
+/// stages).
 [[nodiscard]] plan make_plan(const std::vector<task>& tasks, const plan_options& options);
 
 }  // namespace maestro::core

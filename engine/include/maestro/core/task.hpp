@@ -20,6 +20,8 @@ struct dependency {
   /// True for the types that gate readiness: `blocks`,
   /// `conditional-blocks` and `waits-for`.
   [[nodiscard]] bool gates() const noexcept;
+  /// True for `parent-child`: the holder is a child of `id`.
+  [[nodiscard]] bool is_parent_link() const noexcept { return type == "parent-child"; }
 };
 
 /// A task as read from a task source, before any planning. Field names
@@ -41,6 +43,9 @@ struct task {
   std::vector<std::string> applicable_skills;
   /// `metadata.timeout_s`.
   std::optional<double> timeout_s;
+  /// beads' `issue_type` (`task`, `bug`, `feature`, `epic`, ...); `task`
+  /// when absent. An epic is a container, never run (SPEC section 1).
+  std::string issue_type = "task";
   /// The record's `_type` (Dolt-era exports); `issue` when absent.
   std::string record_type = "issue";
   /// 1-based line of the record in its source, 0 when unknown.
@@ -49,10 +54,11 @@ struct task {
 
 /// Why a task of the source is not run.
 enum class skip_reason {
-  not_an_issue,   ///< a record whose `_type` is not `issue`
-  closed_status,  ///< `closed` or `tombstone`
-  parked_status,  ///< `deferred`, `pinned` or `hooked`
-  unknown_status  ///< a custom status the engine does not run
+  not_an_issue,    ///< a record whose `_type` is not `issue`
+  closed_status,   ///< `closed` or `tombstone`
+  parked_status,   ///< `deferred`, `pinned` or `hooked`
+  unknown_status,  ///< a custom status the engine does not run
+  epic             ///< an epic: a container of tasks, never run itself
 };
 
 constexpr auto enum_names(skip_reason) noexcept {
@@ -61,6 +67,7 @@ constexpr auto enum_names(skip_reason) noexcept {
       {skip_reason::closed_status, "closed"},
       {skip_reason::parked_status, "parked"},
       {skip_reason::unknown_status, "unknown status"},
+      {skip_reason::epic, "epic"},
   });
 }
 
@@ -68,8 +75,11 @@ constexpr auto enum_names(skip_reason) noexcept {
 [[nodiscard]] std::string_view to_string(skip_reason reason) noexcept;
 
 /// Whether a task is run, and if not, why. Statuses `open`, `in_progress`
-/// and `blocked` are run.
+/// and `blocked` are run, except for epics.
 [[nodiscard]] std::optional<skip_reason> why_not_run(const task& t) noexcept;
+
+/// True for `issue_type` `epic`.
+[[nodiscard]] bool is_epic(const task& t) noexcept;
 
 /// True for `closed` and `tombstone`: a dependency on such a task is
 /// satisfied.

@@ -18,7 +18,8 @@ class tracker {
   tracker& operator=(const tracker&) = delete;
   virtual ~tracker() = default;
 
-  /// Closes `ids`, then calls `done` on the runtime's strand.
+  /// Closes `ids` in the order given (an epic comes after its children),
+  /// then calls `done` on the runtime's strand.
   virtual void async_close(const std::vector<std::string>& ids, close_handler done) = 0;
 };
 
