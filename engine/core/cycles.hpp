@@ -57,23 +57,35 @@ inline std::vector<std::size_t> find_cycle(const std::vector<std::vector<std::si
 }
 
 /// Names a cycle on one line; a long one keeps its ends and counts the rest.
-template <class Name>
-std::string join_cycle(const std::vector<std::size_t>& cycle, Name name) {
+/// `edge(from, to)` may say why an edge exists: it is printed after `to`.
+template <class Name, class Edge>
+std::string join_cycle(const std::vector<std::size_t>& cycle, Name name, Edge edge) {
   constexpr std::size_t head = 6;
   constexpr std::size_t tail = 3;
   std::string out;
+  bool after_gap = false;
   for (std::size_t k = 0; k < cycle.size(); ++k) {
     if (cycle.size() > head + tail + 1 && k == head) {
       out += " -> ... (" + std::to_string(cycle.size() - head - tail) + " more)";
       k = cycle.size() - tail - 1;
+      after_gap = true;
       continue;
     }
     if (!out.empty()) {
       out += " -> ";
     }
     out += printable(name(cycle[k]));
+    if (k > 0 && !after_gap) {
+      out += printable(edge(cycle[k - 1], cycle[k]));
+    }
+    after_gap = false;
   }
   return out;
+}
+
+template <class Name>
+std::string join_cycle(const std::vector<std::size_t>& cycle, Name name) {
+  return join_cycle(cycle, name, [](std::size_t, std::size_t) { return std::string{}; });
 }
 
 }  // namespace maestro::core::detail

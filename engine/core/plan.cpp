@@ -236,10 +236,30 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
   }
   if (const auto cycle = find_cycle(task_edges); !cycle.empty()) {
     const task& first = tasks[result.tasks[cycle.front()].index];
-    throw input_error(locate(options, first),
-                      "dependency cycle: " + join_cycle(cycle, [&](std::size_t n) {
-                        return tasks[result.tasks[n].index].id;
-                      }));
+    // An edge that beads' rules made (inherited from an ancestor, or an
+    // epic standing for its children) says so: the input does not show it.
+    const auto why = [&](std::size_t from, std::size_t to) {
+      const auto& gates = result.tasks[from].gates;
+      const auto& id = tasks[result.tasks[to].index].id;
+      const auto g =
+          std::find_if(gates.begin(), gates.end(), [&](const gate& x) { return x.id == id; });
+      if (g == gates.end() || (g->via.empty() && g->epic.empty())) {
+        return std::string{};
+      }
+      std::string text = " (";
+      if (!g->epic.empty()) {
+        text += "child of epic " + g->epic;
+      }
+      if (!g->via.empty()) {
+        text += (g->epic.empty() ? "" : ", ") + std::string("through ") + g->via;
+      }
+      return text + ")";
+    };
+    throw input_error(
+        locate(options, first),
+        "dependency cycle: " +
+            join_cycle(
+                cycle, [&](std::size_t n) { return tasks[result.tasks[n].index].id; }, why));
   }
 
   // Order the stages: stable topological order by first appearance.

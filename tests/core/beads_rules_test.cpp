@@ -220,6 +220,20 @@ BOOST_AUTO_TEST_CASE(a_parent_child_cycle_is_an_input_error) {
       std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_cycle_made_by_inheritance_says_where_its_edge_comes_from) {
+  // a inherits its parent p's blocker b, and b depends on a.
+  const std::vector<task> tasks{make("p", {blocked_by("b")}), make("a", {child_of("p")}),
+                                make("b", {blocked_by("a")})};
+  const auto error = error_of(tasks);
+  BOOST_TEST(error == "task b: dependency cycle: b -> a -> b (through p)", error);
+  // And through an epic standing for its children.
+  const std::vector<task> by_epic{epic("e"), make("e.1", {child_of("e")}),
+                                  make("x", {blocked_by("e")}), make("y", {blocked_by("x")}),
+                                  make("e.2", {child_of("e"), blocked_by("y")})};
+  BOOST_TEST(error_of(by_epic).find("x -> e.2 (child of epic e)") != std::string::npos,
+             error_of(by_epic));
+}
+
 BOOST_AUTO_TEST_CASE(group_by_epic_parent_and_marker) {
   const std::vector<task> tasks{
       epic("e"),
