@@ -24,13 +24,6 @@ input_location locate(const plan_options& options, const task& t) {
   return {options.origin, t.line, 0, t.id};
 }
 
-template <class T>
-void push_unique(std::vector<T>& items, const T& item) {
-  if (std::find(items.begin(), items.end(), item) == items.end()) {
-    items.push_back(item);
-  }
-}
-
 }  // namespace
 
 const stage* plan::find_stage(std::string_view id) const noexcept {
@@ -69,8 +62,7 @@ std::optional<std::string> group_from_parent(const std::vector<task>& tasks, con
 
 // Epics: what each waits for, and the stage after which it is closed.
 void plan_epics(const std::vector<task>& tasks, const task_tree& tree,
-                const task_tree::closed_test& closed, const std::vector<std::size_t>& planned_of,
-                plan& result) {
+                const std::vector<std::size_t>& planned_of, plan& result) {
   std::unordered_map<std::string_view, std::size_t> position;  // stage id -> run order
   for (std::size_t k = 0; k < result.stages.size(); ++k) {
     position.emplace(result.stages[k].id, k);
@@ -83,7 +75,7 @@ void plan_epics(const std::vector<task>& tasks, const task_tree& tree,
     planned_epic e;
     e.index = i;
     e.children = tree.children(i);
-    e.waits_for = tree.epic_leaves(i, closed);
+    e.waits_for = tree.epic_leaves(i);
     std::size_t last = 0;
     bool first = true;
     if (e.children.empty()) {
@@ -93,10 +85,15 @@ void plan_epics(const std::vector<task>& tasks, const task_tree& tree,
     } else {
       for (const auto leaf : e.waits_for) {
         if (planned_of[leaf] == none) {
-          e.note =
-              "waits for " + tasks[leaf].id + " (" +
-              (is_epic(tasks[leaf]) ? "an epic with no children" : "status " + tasks[leaf].status) +
-              "), which this run does not run";
+          e.note = "waits for " + tasks[leaf].id + " (" +
+                   (is_epic(tasks[leaf]) ? "epic, status " + tasks[leaf].status +
+                                               (tree.children(leaf).empty() ? ", no children" : "")
+                                         : "status " + tasks[leaf].status) +
+                   "), which this run does not complete";
+          break;
+        }
+        if (const auto& blocked = result.tasks[planned_of[leaf]].blocked_by; !blocked.empty()) {
+          e.note = "waits for " + tasks[leaf].id + ", which is blocked by " + blocked.front().id;
           break;
         }
         const auto at = position.at(result.tasks[planned_of[leaf]].stage_id);
@@ -146,11 +143,11 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
                                                           : std::string{}));
     }
   }
-  const task_tree tree(tasks, by_id, options.origin);
   // Closed: in the source, or completed in a group that did not fail.
   const task_tree::closed_test closed = [&](std::size_t i) {
     return is_closed_status(tasks[i].status) || options.completed_elsewhere.contains(tasks[i].id);
   };
+  const task_tree tree(tasks, by_id, options.origin, closed);
 
   // Classify, group and choose agents.
   std::vector<std::size_t> planned_of(tasks.size(), none);
@@ -214,12 +211,13 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
   // they order work, outside it they must already be satisfied.
   std::vector<std::vector<std::size_t>> task_edges(result.tasks.size());
   for (auto& p : result.tasks) {
-    for (auto& g : tree.gates(p.index, closed)) {
+    for (auto& g : tree.gates(p.index)) {
       const auto found = by_id.find(g.id);
       const std::size_t source_index = found == by_id.end() ? none : found->second;
       if (source_index != none && planned_of[source_index] != none) {
+        // Gates are unique by id, so the edges are too.
         p.waits_for.push_back(g.id);
-        push_unique(task_edges[planned_of[p.index]], planned_of[source_index]);
+        task_edges[planned_of[p.index]].push_back(planned_of[source_index]);
         p.gates.push_back(std::move(g));
         continue;
       }
@@ -265,12 +263,21 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
   // Order the stages: stable topological order by first appearance.
   const std::size_t stage_count = result.stages.size();
   std::vector<std::vector<std::size_t>> stage_edges(stage_count);  // stage -> stages it needs
+  std::vector<std::size_t> stage_of_task(result.tasks.size());
+  for (std::size_t s = 0; s < stage_count; ++s) {
+    for (const auto planned_index : result.stages[s].tasks) {
+      stage_of_task[planned_index] = s;
+    }
+  }
+  // `marked[o] == s + 1`: stage o is already among stage s's edges.
+  std::vector<std::size_t> marked(stage_count, 0);
   for (std::size_t s = 0; s < stage_count; ++s) {
     for (const auto planned_index : result.stages[s].tasks) {
       for (const auto needed : task_edges[planned_index]) {
-        const std::size_t other = stage_of_id.at(result.tasks[needed].stage_id);
-        if (other != s) {
-          push_unique(stage_edges[s], other);
+        const std::size_t other = stage_of_task[needed];
+        if (other != s && marked[other] != s + 1) {
+          marked[other] = s + 1;
+          stage_edges[s].push_back(other);
         }
       }
     }
@@ -323,7 +330,7 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
     ordered.push_back(std::move(result.stages[s]));
   }
   result.stages = std::move(ordered);
-  plan_epics(tasks, tree, closed, planned_of, result);
+  plan_epics(tasks, tree, planned_of, result);
   return result;
 }
 

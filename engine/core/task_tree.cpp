@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <deque>
 #include <unordered_set>
 
 #include <maestro/core/input_error.hpp>
@@ -11,25 +10,30 @@ namespace maestro::core {
 
 task_tree::task_tree(const std::vector<task>& tasks,
                      const std::unordered_map<std::string_view, std::size_t>& by_id,
-                     std::string_view origin)
-    : tasks_(&tasks), by_id_(&by_id), parents_(tasks.size()), children_(tasks.size()) {
+                     std::string_view origin, closed_test closed)
+    : tasks_(&tasks),
+      by_id_(&by_id),
+      closed_(std::move(closed)),
+      parents_(tasks.size()),
+      children_(tasks.size()),
+      inherited_(tasks.size()),
+      leaves_(tasks.size()),
+      height_(tasks.size(), 0) {
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     if (tasks[i].record_type != "issue") {
       continue;
     }
+    std::unordered_set<std::size_t> mine;
     for (const auto& dep : tasks[i].dependencies) {
       if (!dep.is_parent_link()) {
         continue;
       }
       const auto found = by_id.find(dep.id);
-      if (found == by_id.end()) {
-        continue;
-      }
-      auto& mine = parents_[i];
-      if (std::find(mine.begin(), mine.end(), found->second) == mine.end()) {
-        mine.push_back(found->second);
+      if (found != by_id.end() && mine.insert(found->second).second) {
+        parents_[i].push_back(found->second);
       }
     }
+    forest_ = forest_ && parents_[i].size() <= 1;
   }
   // Children in list order: filled by walking the tasks in order.
   for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -44,6 +48,119 @@ task_tree::task_tree(const std::vector<task>& tasks,
                         return tasks[n].id;
                       }) + " (each a child of the next)");
   }
+  if (forest_) {
+    number_forest();
+  }
+
+  const auto order = parents_first();
+  // What each task inherits: each open parent's own dependencies, then what
+  // that parent inherits, nearest first, each id once.
+  for (const auto i : order) {
+    std::unordered_set<std::string_view> ids;
+    auto& mine = inherited_[i];
+    for (const auto p : parents_[i]) {
+      if (closed_(p)) {
+        continue;  // not blocked: passes nothing down
+      }
+      const auto& deps = tasks[p].dependencies;
+      for (std::size_t d = 0; d < deps.size(); ++d) {
+        if (deps[d].gates() && ids.insert(deps[d].id).second) {
+          mine.push_back({p, d});
+        }
+      }
+      for (const auto& up : inherited_[p]) {
+        if (ids.insert(tasks[up.holder].dependencies[up.dep].id).second) {
+          mine.push_back(up);
+        }
+      }
+    }
+  }
+  // What each epic stands for, children first.
+  for (auto at = order.rbegin(); at != order.rend(); ++at) {
+    const auto e = *at;
+    if (!is_epic(tasks[e])) {
+      continue;
+    }
+    for (const auto c : children_[e]) {
+      if (is_epic(tasks[c])) {
+        height_[e] = std::max(height_[e], height_[c] + 1);
+      }
+    }
+    if (!expands(e)) {
+      continue;
+    }
+    std::unordered_set<std::size_t> seen;
+    auto& mine = leaves_[e];
+    for (const auto c : children_[e]) {
+      if (closed_(c)) {
+        continue;
+      }
+      if (expands(c)) {
+        for (const auto leaf : leaves_[c]) {
+          if (seen.insert(leaf).second) {
+            mine.push_back(leaf);
+          }
+        }
+      } else if (seen.insert(c).second) {
+        mine.push_back(c);
+      }
+    }
+  }
+}
+
+bool task_tree::expands(std::size_t i) const {
+  return why_not_run((*tasks_)[i]) == skip_reason::epic && !children_[i].empty();
+}
+
+std::size_t task_tree::index_of(std::string_view id) const {
+  const auto found = by_id_->find(id);
+  return found == by_id_->end() ? detail::no_node : found->second;
+}
+
+std::vector<std::size_t> task_tree::parents_first() const {
+  // Kahn's algorithm over the parent links (there is no cycle).
+  std::vector<std::size_t> waiting(parents_.size());
+  std::vector<std::size_t> order;
+  order.reserve(parents_.size());
+  for (std::size_t i = 0; i < parents_.size(); ++i) {
+    waiting[i] = parents_[i].size();
+    if (waiting[i] == 0) {
+      order.push_back(i);
+    }
+  }
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    for (const auto c : children_[order[k]]) {
+      if (--waiting[c] == 0) {
+        order.push_back(c);
+      }
+    }
+  }
+  return order;
+}
+
+void task_tree::number_forest() {
+  enter_.assign(parents_.size(), 0);
+  leave_.assign(parents_.size(), 0);
+  std::size_t clock = 0;
+  std::vector<std::pair<std::size_t, std::size_t>> stack;  // node, next child
+  for (std::size_t root = 0; root < parents_.size(); ++root) {
+    if (!parents_[root].empty()) {
+      continue;
+    }
+    enter_[root] = ++clock;
+    stack.emplace_back(root, 0);
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next == children_[node].size()) {
+        leave_[node] = ++clock;
+        stack.pop_back();
+        continue;
+      }
+      const auto child = children_[node][next++];
+      enter_[child] = ++clock;
+      stack.emplace_back(child, 0);
+    }
+  }
 }
 
 std::optional<std::size_t> task_tree::parent(std::size_t i) const {
@@ -55,6 +172,9 @@ std::optional<std::size_t> task_tree::parent(std::size_t i) const {
 }
 
 bool task_tree::is_descendant(std::size_t task, std::size_t ancestor) const {
+  if (forest_) {
+    return enter_.at(ancestor) < enter_.at(task) && leave_.at(task) < leave_.at(ancestor);
+  }
   std::vector<std::size_t> pending = parents_.at(task);
   std::unordered_set<std::size_t> seen;
   while (!pending.empty()) {
@@ -70,99 +190,41 @@ bool task_tree::is_descendant(std::size_t task, std::size_t ancestor) const {
   return false;
 }
 
-std::vector<std::size_t> task_tree::epic_leaves(std::size_t epic, const closed_test& closed) const {
+std::vector<gate> task_tree::gates(std::size_t i) const {
   const auto& tasks = *tasks_;
-  std::vector<std::size_t> leaves;
-  std::unordered_set<std::size_t> seen;
-  // Depth first, children in list order.
-  std::vector<std::size_t> pending(children_.at(epic).rbegin(), children_.at(epic).rend());
-  while (!pending.empty()) {
-    const auto at = pending.back();
-    pending.pop_back();
-    if (!seen.insert(at).second || closed(at)) {
-      continue;
-    }
-    if (is_epic(tasks[at]) && !children_[at].empty()) {
-      pending.insert(pending.end(), children_[at].rbegin(), children_[at].rend());
-      continue;
-    }
-    leaves.push_back(at);
-  }
-  return leaves;
-}
-
-std::size_t task_tree::epic_height(std::size_t epic) const {
-  // Iterative: nesting is shallow in practice, but the input is not trusted.
-  std::size_t height = 0;
-  std::vector<std::pair<std::size_t, std::size_t>> pending{{epic, 0}};  // epic, its depth
-  std::unordered_set<std::size_t> seen;
-  while (!pending.empty()) {
-    const auto [at, depth] = pending.back();
-    pending.pop_back();
-    height = std::max(height, depth);
-    for (const auto child : children_[at]) {
-      if (is_epic((*tasks_)[child]) && seen.insert(child).second) {
-        pending.emplace_back(child, depth + 1);
+  std::vector<gate> out;
+  std::unordered_set<std::string_view> ids;
+  const auto below_or_self = [&](std::size_t other) {
+    return other == i || is_descendant(other, i);
+  };
+  const auto add = [&](std::string_view id, std::string_view via) {
+    const auto target = index_of(id);
+    if (target != detail::no_node && expands(target) && !closed_(target)) {
+      // The epic completes when its children have: wait for them instead.
+      for (const auto leaf : leaves_[target]) {
+        if (!below_or_self(leaf) && ids.insert(tasks[leaf].id).second) {
+          out.push_back({tasks[leaf].id, std::string(via), std::string(id)});
+        }
       }
+      return;
     }
-  }
-  return height;
-}
-
-void task_tree::add_gate(gate_list& out, std::size_t holder, std::size_t target,
-                         std::string_view id, std::string_view via,
-                         const closed_test& closed) const {
-  const auto& tasks = *tasks_;
-  const bool inherited = !via.empty();
-  if (target != detail::no_node && is_epic(tasks[target]) && !closed(target) &&
-      !children_[target].empty()) {
-    // The epic completes when its children have: wait for them instead.
-    for (const auto leaf : epic_leaves(target, closed)) {
-      if (leaf != holder && !is_descendant(leaf, holder) && out.ids.insert(tasks[leaf].id).second) {
-        out.gates.push_back({tasks[leaf].id, std::string(via), std::string(id)});
-      }
+    // A parent blocked by its own child does not block that child.
+    if (!via.empty() && target != detail::no_node && below_or_self(target)) {
+      return;
     }
-    return;
-  }
-  if (inherited && target != detail::no_node &&
-      (target == holder || is_descendant(target, holder))) {
-    return;  // a parent blocked by its own child does not block that child
-  }
-  if (out.ids.insert(id).second) {
-    out.gates.push_back({std::string(id), std::string(via), {}});
-  }
-}
-
-std::vector<gate> task_tree::gates(std::size_t i, const closed_test& closed) const {
-  const auto& tasks = *tasks_;
-  gate_list out;
-  const auto target_of = [this](std::string_view id) {
-    const auto found = by_id_->find(id);
-    return found == by_id_->end() ? detail::no_node : found->second;
+    if (ids.insert(id).second) {
+      out.push_back({std::string(id), std::string(via), {}});
+    }
   };
   for (const auto& dep : tasks.at(i).dependencies) {
     if (dep.gates()) {
-      add_gate(out, i, target_of(dep.id), dep.id, {}, closed);
+      add(dep.id, {});
     }
   }
-  // Ancestors, nearest first. A closed one is not blocked: it passes
-  // nothing down, neither its own blockers nor its ancestors'.
-  std::deque<std::size_t> pending(parents_[i].begin(), parents_[i].end());
-  std::unordered_set<std::size_t> seen;
-  while (!pending.empty()) {
-    const auto at = pending.front();
-    pending.pop_front();
-    if (!seen.insert(at).second || closed(at)) {
-      continue;
-    }
-    for (const auto& dep : tasks[at].dependencies) {
-      if (dep.gates()) {
-        add_gate(out, i, target_of(dep.id), dep.id, tasks[at].id, closed);
-      }
-    }
-    pending.insert(pending.end(), parents_[at].begin(), parents_[at].end());
+  for (const auto& up : inherited_[i]) {
+    add(tasks[up.holder].dependencies[up.dep].id, tasks[up.holder].id);
   }
-  return std::move(out.gates);
+  return out;
 }
 
 }  // namespace maestro::core

@@ -210,6 +210,59 @@ BOOST_AUTO_TEST_CASE(an_epic_waiting_on_work_this_run_skips_is_not_closed) {
   BOOST_TEST(p.epics[0].note.find("e.2 (status deferred)") != std::string::npos, p.epics[0].note);
 }
 
+BOOST_AUTO_TEST_CASE(a_parked_epic_blocks_as_a_task_would) {
+  // A deferred epic is not one the run handles: a dependency on it waits
+  // for the epic itself, which stays deferred, not for its children.
+  const std::vector<task> tasks{epic("e", {}, "deferred"), make("e.1", {child_of("e")}),
+                                make("t", {blocked_by("e")})};
+  const auto p = make_plan(tasks, {});
+  const auto& t = planned(tasks, p, "t");
+  BOOST_TEST(blocker_ids(t) == ids{"e"});
+  BOOST_TEST(t.blocked_by[0].status == "deferred");
+  BOOST_TEST(t.waits_for.empty());
+  BOOST_TEST(p.epics.empty());  // nor is it closed
+}
+
+BOOST_AUTO_TEST_CASE(an_epic_whose_child_is_blocked_outside_is_not_promised_closed) {
+  const std::vector<task> tasks{epic("e"), make("a", {child_of("e"), blocked_by("d")}),
+                                make("d", {}, "deferred")};
+  const auto p = make_plan(tasks, {});
+  BOOST_TEST(p.epics[0].closes_after.empty());
+  BOOST_TEST(p.epics[0].note == "waits for a, which is blocked by d");
+}
+
+BOOST_AUTO_TEST_CASE(a_parent_blocked_by_two_of_its_children_is_a_cycle_that_says_why) {
+  // Each child inherits the other through the parent (beads would never
+  // make either ready): bad input, naming the parent.
+  const std::vector<task> tasks{make("p", {blocked_by("c1"), blocked_by("c2")}),
+                                make("c1", {child_of("p")}), make("c2", {child_of("p")})};
+  BOOST_TEST(error_of(tasks) ==
+             "task c1: dependency cycle: c1 -> c2 (through p) -> c1 (through p)");
+}
+
+BOOST_AUTO_TEST_CASE(deep_chains_and_multiple_parents) {
+  // 20,000 levels: nothing recurses, and every level inherits the top's
+  // blocker once.
+  std::vector<task> chain{make("t0", {blocked_by("x")}), make("x", {}, "deferred")};
+  for (int i = 1; i < 20000; ++i) {
+    chain.push_back(make("t" + std::to_string(i), {child_of("t" + std::to_string(i - 1))}));
+  }
+  const auto p = make_plan(chain, {});
+  const auto& bottom = planned(chain, p, "t19999");
+  BOOST_TEST(blocker_ids(bottom) == ids{"x"});
+  BOOST_TEST(bottom.blocked_by[0].via == "t0");
+  // Two parents: blockers of both, each once; a blocker below the task
+  // through either parent is still its descendant.
+  const std::vector<task> two{make("p1", {blocked_by("x"), blocked_by("c.1")}),
+                              make("p2", {blocked_by("x"), blocked_by("y")}),
+                              make("c", {child_of("p1"), child_of("p2")}),
+                              make("c.1", {child_of("c")}),
+                              make("x"),
+                              make("y")};
+  const auto q = make_plan(two, {});
+  BOOST_TEST(planned(two, q, "c").waits_for == (ids{"x", "y"}));
+}
+
 BOOST_AUTO_TEST_CASE(a_parent_child_cycle_is_an_input_error) {
   const std::vector<task> tasks{make("a", {child_of("c")}), make("b", {child_of("a")}),
                                 make("c", {child_of("b")})};

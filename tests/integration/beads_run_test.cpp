@@ -114,6 +114,7 @@ BOOST_AUTO_TEST_CASE(an_epic_is_closed_after_the_group_of_its_last_child) {
   const auto f = metadata("two").at("epics").as_array();
   BOOST_TEST_REQUIRE(f.size() == 1U);
   BOOST_TEST(f[0].at("id") == "f");
+  BOOST_TEST(f[0].at("closed") == true);
   BOOST_TEST(!fs::exists(group_path("lonely")));
   BOOST_TEST(!fs::exists(group_path("_sequential.lonely")));
 
