@@ -76,8 +76,8 @@ task_tree::task_tree(const std::vector<task>& tasks,
     }
   }
   // What each epic stands for, children first.
-  for (auto at = order.rbegin(); at != order.rend(); ++at) {
-    const auto e = *at;
+  for (std::size_t k = order.size(); k-- > 0;) {
+    const auto e = order[k];
     if (!is_epic(tasks[e])) {
       continue;
     }
