@@ -76,10 +76,7 @@ std::string blocker_text(const core::task& t, const core::unsatisfied_dependency
 // The tasks of the run a task waits for, each with where it comes from.
 std::string waits_text(const core::task& t, const core::planned_task& p) {
   std::vector<std::string> items;
-  for (const auto& g : p.gates) {
-    if (std::find(p.waits_for.begin(), p.waits_for.end(), g.id) == p.waits_for.end()) {
-      continue;
-    }
+  for (const auto& g : p.waits_for) {
     const auto from = provenance(t, g.via, g.epic);
     items.push_back(from.empty() ? g.id : g.id + " (" + from + ")");
   }
@@ -172,12 +169,17 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
                        {"epic", null_if_empty(u.epic)}});
     }
     json::array gates;
-    for (const auto& g : p.gates) {
+    for (const auto& g : p.waits_for) {
       gates.push_back(json::object{{"id", g.id},
                                    {"via", null_if_empty(g.via)},
                                    {"epic", null_if_empty(g.epic)},
-                                   {"in_run", std::find(p.waits_for.begin(), p.waits_for.end(),
-                                                        g.id) != p.waits_for.end()}});
+                                   {"in_run", true}});
+    }
+    for (const auto& u : p.blocked_by) {
+      gates.push_back(json::object{{"id", u.id},
+                                   {"via", null_if_empty(u.via)},
+                                   {"epic", null_if_empty(u.epic)},
+                                   {"in_run", false}});
     }
     json::array parents;
     for (const auto& d : t.dependencies) {
@@ -201,7 +203,7 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
                                    {"skills", string_array(t.applicable_skills)},
                                    {"issue_type", t.issue_type},
                                    {"parents", std::move(parents)},
-                                   {"waits_for", string_array(p.waits_for)},
+                                   {"waits_for", string_array(p.waits_for_ids())},
                                    {"gates", std::move(gates)},
                                    {"blocked_by", std::move(blockers)}});
   }

@@ -32,6 +32,15 @@ const stage* plan::find_stage(std::string_view id) const noexcept {
   return it == stages.end() ? nullptr : &*it;
 }
 
+std::vector<std::string> planned_task::waits_for_ids() const {
+  std::vector<std::string> ids;
+  ids.reserve(waits_for.size());
+  for (const auto& g : waits_for) {
+    ids.push_back(g.id);
+  }
+  return ids;
+}
+
 std::size_t plan::blocked_count() const noexcept {
   return static_cast<std::size_t>(std::count_if(
       tasks.begin(), tasks.end(), [](const planned_task& t) { return !t.blocked_by.empty(); }));
@@ -216,9 +225,8 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
       const std::size_t source_index = found == by_id.end() ? none : found->second;
       if (source_index != none && planned_of[source_index] != none) {
         // Gates are unique by id, so the edges are too.
-        p.waits_for.push_back(g.id);
         task_edges[planned_of[p.index]].push_back(planned_of[source_index]);
-        p.gates.push_back(std::move(g));
+        p.waits_for.push_back(std::move(g));
         continue;
       }
       if (source_index != none && closed(source_index)) {
@@ -227,9 +235,9 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
       if (source_index == none && options.completed_elsewhere.contains(g.id)) {
         continue;
       }
-      p.blocked_by.push_back(
-          {g.id, source_index == none ? std::string{} : tasks[source_index].status, g.via, g.epic});
-      p.gates.push_back(std::move(g));
+      p.blocked_by.push_back({g.id,
+                              source_index == none ? std::string{} : tasks[source_index].status,
+                              g.via, g.epic, source_index});
     }
   }
   if (const auto cycle = find_cycle(task_edges); !cycle.empty()) {
@@ -237,7 +245,7 @@ plan make_plan(const std::vector<task>& tasks, const plan_options& options) {
     // An edge that beads' rules made (inherited from an ancestor, or an
     // epic standing for its children) says so: the input does not show it.
     const auto why = [&](std::size_t from, std::size_t to) {
-      const auto& gates = result.tasks[from].gates;
+      const auto& gates = result.tasks[from].waits_for;
       const auto& id = tasks[result.tasks[to].index].id;
       const auto g =
           std::find_if(gates.begin(), gates.end(), [&](const gate& x) { return x.id == id; });

@@ -203,7 +203,7 @@ std::vector<gate> task_tree::gates(std::size_t i) const {
       // The epic completes when its children have: wait for them instead.
       for (const auto leaf : leaves_[target]) {
         if (!below_or_self(leaf) && ids.insert(tasks[leaf].id).second) {
-          out.push_back({tasks[leaf].id, std::string(via), std::string(id)});
+          out.push_back({tasks[leaf].id, std::string(via), std::string(id), leaf});
         }
       }
       return;
@@ -213,7 +213,7 @@ std::vector<gate> task_tree::gates(std::size_t i) const {
       return;
     }
     if (ids.insert(id).second) {
-      out.push_back({std::string(id), std::string(via), {}});
+      out.push_back({std::string(id), std::string(via), {}, target});
     }
   };
   for (const auto& dep : tasks.at(i).dependencies) {

@@ -120,7 +120,6 @@ void coordinator::wire(coordinator_ports ports) {
   plan_options.completed_elsewhere = completed_;
   plan_ = core::make_plan(tasks_, plan_options);
   for (const auto& t : tasks_) {
-    by_id_.emplace(t.id, &t);
     if (core::is_closed_status(t.status)) {
       closed_in_source_.insert(t.id);
     }
@@ -426,12 +425,11 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
   }
 
   // Closed in the source, completed in the state, or completed by an
-  // earlier stage of this coordinator.
-  const auto satisfied = [this](const std::string& id) {
-    const auto source = by_id_.find(id);
-    if (source != by_id_.end() &&
-        (core::is_closed_status(source->second->status) ||
-         completed_here_[static_cast<std::size_t>(source->second - tasks_.data())])) {
+  // earlier stage of this coordinator. `index` is the task's in the list,
+  // or `core::gate::absent`.
+  const auto satisfied = [this](std::size_t index, const std::string& id) {
+    if (index != core::gate::absent &&
+        (core::is_closed_status(tasks_[index].status) || completed_here_[index])) {
       return true;
     }
     return completed_.contains(id);
@@ -476,17 +474,19 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
     }
     // The plan's gates are beads' rules applied (inherited blockers, epics
     // standing for their children); those satisfied since are dropped.
-    for (const auto& gate : p.gates) {
-      if (const auto k = in_stage.find(gate.id); k != in_stage.end()) {
-        if (std::find(g.waits_for.begin(), g.waits_for.end(), k->second) == g.waits_for.end()) {
-          g.waits_for.push_back(k->second);
-        }
-        continue;
+    // Each id once (gates are unique by id).
+    const auto add = [&](std::size_t index, const std::string& id) {
+      if (const auto k = in_stage.find(id); k != in_stage.end()) {
+        g.waits_for.push_back(k->second);
+      } else if (!satisfied(index, id)) {
+        g.blocked_by.push_back(id);
       }
-      if (!satisfied(gate.id) &&
-          std::find(g.blocked_by.begin(), g.blocked_by.end(), gate.id) == g.blocked_by.end()) {
-        g.blocked_by.push_back(gate.id);
-      }
+    };
+    for (const auto& gate : p.waits_for) {
+      add(gate.index, gate.id);
+    }
+    for (const auto& u : p.blocked_by) {
+      add(u.index, u.id);
     }
     for (const auto& agent : g.chain) {
       if (!has_command(config_, agent)) {
@@ -512,7 +512,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
       if (const auto in = in_stage.find(tasks_[leaf].id); in != in_stage.end()) {
         closing.tasks.push_back(in->second);
       } else {
-        rest_done = rest_done && satisfied(tasks_[leaf].id);
+        rest_done = rest_done && satisfied(leaf, tasks_[leaf].id);
       }
     }
     if (rest_done) {

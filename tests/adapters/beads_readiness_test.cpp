@@ -37,7 +37,7 @@ std::set<std::string> engine_ready(const std::vector<core::task>& tasks) {
   const auto plan = core::make_plan(tasks, {});
   std::set<std::string> ready;
   for (const auto& p : plan.tasks) {
-    if (p.gates.empty()) {
+    if (p.ready()) {
       ready.insert(tasks[p.index].id);
     }
   }

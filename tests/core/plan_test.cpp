@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(stage_waits_for_the_stage_it_depends_on) {
   const auto p = make_plan(tasks, {});
   BOOST_TEST(stage_ids(p) == (std::vector<std::string>{"db", "api", "ui"}));
   BOOST_TEST(p.find_stage("ui")->after == (std::vector<std::string>{"api"}));
-  BOOST_TEST(p.tasks[0].waits_for == (std::vector<std::string>{"a1"}));
+  BOOST_TEST(p.tasks[0].waits_for_ids() == (std::vector<std::string>{"a1"}));
   BOOST_TEST(p.blocked_count() == 0U);
 }
 
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(dependency_inside_a_group_is_waited_for_not_blocked) {
   const std::vector<task> tasks{make("a1", "[P:Group-g] a", {{"a2", "waits-for"}}),
                                 make("a2", "[P:Group-g] b")};
   const auto p = make_plan(tasks, {});
-  BOOST_TEST(p.tasks[0].waits_for == (std::vector<std::string>{"a2"}));
+  BOOST_TEST(p.tasks[0].waits_for_ids() == (std::vector<std::string>{"a2"}));
   BOOST_TEST(p.stages.size() == 1U);
 }
 

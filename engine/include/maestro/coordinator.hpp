@@ -221,7 +221,6 @@ class coordinator {
   coordinator_options options_;
   std::filesystem::path state_dir_;
   core::plan plan_;
-  std::unordered_map<std::string_view, const core::task*> by_id_;
   std::unordered_set<std::string> closed_in_source_;  // closed in the source as loaded
   std::unordered_set<std::string> completed_;         // completed in the state directory at start
   std::vector<bool> completed_here_;                  // per task: completed by this coordinator

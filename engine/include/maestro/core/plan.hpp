@@ -27,6 +27,8 @@ struct unsatisfied_dependency {
   std::string via;
   /// The epic the dependency named, which `id` is a child of.
   std::string epic;
+  /// `id`'s index in the task list; `gate::absent` when it is not there.
+  std::size_t index = gate::absent;
   [[nodiscard]] bool absent() const noexcept { return status.empty(); }
 };
 
@@ -39,14 +41,18 @@ struct planned_task {
   /// The stage (and state-directory group) it runs in.
   std::string stage_id;
   agent_choice agent;
-  /// Its blocking dependencies under beads' rules (`task_tree::gates`)
-  /// that are not satisfied yet: on tasks of this run, and outside it.
-  std::vector<gate> gates;
-  /// The ids of `gates` on tasks of this run, which it waits for.
-  std::vector<std::string> waits_for;
+  /// Its blocking dependencies under beads' rules (`task_tree::gates`) on
+  /// tasks of this run, which it waits for.
+  std::vector<gate> waits_for;
   /// Gating dependencies outside the run that are not satisfied. Non-empty
   /// means the task is `blocked`.
   std::vector<unsatisfied_dependency> blocked_by;
+
+  /// The ids of `waits_for`.
+  [[nodiscard]] std::vector<std::string> waits_for_ids() const;
+  /// True when it can start at once: it waits for nothing, inside the run
+  /// or outside it.
+  [[nodiscard]] bool ready() const noexcept { return waits_for.empty() && blocked_by.empty(); }
 };
 
 /// One stage in run order.

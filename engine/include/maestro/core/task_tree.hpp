@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -23,6 +24,10 @@ struct gate {
   /// The epic the dependency named, which `id` is a child of (through
   /// nested epics); empty when the dependency named `id` itself.
   std::string epic;
+  /// `id`'s index in the task list; `absent` when it is not in the list.
+  std::size_t index = absent;
+
+  static constexpr std::size_t absent = SIZE_MAX;
 
   friend bool operator==(const gate&, const gate&) = default;
 };
