@@ -134,6 +134,13 @@ int run_execute(const common_options& common, const execute_options& options) {
   raise_open_file_limit();
   configure_logging(common.log_level);
   const auto config = load_effective_config(common);
+  if (common.beads) {
+    // Running from the live tracker needs claims and closes through bd,
+    // which are not there yet: refuse rather than run without them.
+    throw usage_error(
+        "--beads: running tasks from the live tracker is not available in this build yet "
+        "(detect --beads is)");
+  }
   std::string origin;
   auto doc = load_source(common, origin);
   asio::io_context io;

@@ -31,8 +31,8 @@ using maestro::app::usage_error;
 void add_source_flags(CLI::App& command, common_options& common) {
   command.add_option("--tasks-file", common.tasks_file,
                      "Task source: a JSON array, {\"tasks\": [...]} or JSON Lines (beads exports)");
-  // Accepted (and refused with a clear message) but not offered while the
-  // beads source does not exist.
+  // Not offered in --help until the live source can run tasks: `detect
+  // --beads` reads it; execute, run and resume refuse it with a clear message.
   command.add_flag("--beads", common.beads, "Task source: the live beads tracker through `bd`")
       ->group("");
   command.add_option("--bd", common.bd, "The bd executable (with --beads)")->group("");

@@ -98,10 +98,16 @@ BOOST_AUTO_TEST_CASE(a_flag_that_means_nothing_to_the_command_is_a_usage_error) 
   }
 }
 
-BOOST_AUTO_TEST_CASE(beads_is_still_refused_clearly) {
-  const auto r = run({"detect", "--beads"});
-  BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(r.err.find("the beads source is not available") != std::string::npos, r.err);
+BOOST_AUTO_TEST_CASE(running_from_beads_is_still_refused_clearly) {
+  const std::vector<std::vector<std::string>> commands{
+      {"run", "--beads"}, {"execute", "g", "--beads"}, {"resume", "g", "--beads"}};
+  for (const auto& command : commands) {
+    const auto r = run(command);
+    BOOST_TEST(r.exit_code == 2, command.front());
+    BOOST_TEST(
+        r.err.find("running tasks from the live tracker is not available") != std::string::npos,
+        r.err);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(k_is_keep_going) {

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "cli/cli_fixture.hpp"
+#include "support/process.hpp"
 
 using maestro::test::cli_fixture;
 namespace json = boost::json;
@@ -155,6 +156,41 @@ BOOST_AUTO_TEST_CASE(epics_and_inherited_blockers_are_explained) {
   BOOST_TEST(cycle.err ==
              "maestro-async: c.jsonl:1: task a: parent-child cycle: a -> b -> a (each a child of "
              "the next)\n");
+}
+
+BOOST_AUTO_TEST_CASE(detect_beads_prints_the_plan_of_the_same_issues_exported) {
+  // The bd double (tests/support/fake_bd) holds the dotfiles backlog; bd
+  // lists it by priority, the engine takes it in id order, as exports are.
+  const std::string bd = MAESTRO_FAKE_BD;
+  const std::string exported = std::string(MAESTRO_BEADS_EXPORTS_DIR) + "/dotfiles.jsonl";
+  BOOST_TEST_REQUIRE(maestro::test::run_process({bd, "init"}, dir.path()).exit_code == 0);
+  BOOST_TEST_REQUIRE(
+      maestro::test::run_process({bd, "import", "-i", exported}, dir.path()).exit_code == 0);
+  const auto live = run({"detect", "--json", "--beads", "--bd", bd});
+  BOOST_TEST_REQUIRE(live.exit_code == 0, live.err);
+  const auto file = run({"detect", "--json", "--tasks-file", exported});
+  BOOST_TEST(live.out == file.out);
+  const auto live_text = run({"detect", "--beads", "--bd", bd});
+  const auto file_text = run({"detect", "--tasks-file", exported});
+  BOOST_TEST(live_text.out.substr(live_text.out.find('\n')) ==
+             file_text.out.substr(file_text.out.find('\n')));
+
+  // A missing bd, or one that refuses the store: exit 2, one line, bd's
+  // own message.
+  const auto missing = run({"detect", "--beads", "--bd", "/nonexistent/bd"});
+  BOOST_TEST(missing.exit_code == 2);
+  BOOST_TEST(one_line_error(missing.err), missing.err);
+  BOOST_TEST(missing.err.find("cannot start /nonexistent/bd") != std::string::npos);
+  dir.write("bd-newer", "#!/bin/sh\nFAKE_BD_SCHEMA_NEWER=1 exec " + bd + " \"$@\"\n");
+  std::filesystem::permissions(dir.path() / "bd-newer", std::filesystem::perms::owner_all);
+  const auto newer = run({"detect", "--beads", "--bd", "./bd-newer"});
+  BOOST_TEST(newer.exit_code == 2);
+  BOOST_TEST(one_line_error(newer.err), newer.err);
+  BOOST_TEST(newer.err.find("newer than this bd") != std::string::npos, newer.err);
+  // Running from the live tracker is refused until claims and closes exist.
+  const auto running = run({"run", "--beads", "--bd", bd, "--no-progress"});
+  BOOST_TEST(running.exit_code == 2);
+  BOOST_TEST(running.err.find("detect --beads is") != std::string::npos, running.err);
 }
 
 // Each bad input: exit 2, one line on stderr naming the file and the
