@@ -4,7 +4,7 @@
 #include <memory>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
+#include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
@@ -13,43 +13,31 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/process/v2/process.hpp>
 
 #include <maestro/adapters/bd_client.hpp>
 #include <maestro/unique_fd.hpp>
 
+#include "../process/child_spawn.hpp"
+
 namespace maestro {
 namespace asio = boost::asio;
-namespace bp2 = boost::process::v2;
 using boost::system::error_code;
 
 namespace {
 
-error_code last_error() {
-  return {errno, boost::system::system_category()};
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& items) {
-  std::vector<char*> out;
-  out.reserve(items.size() + 1);
-  for (auto& s : items) {
-    out.push_back(s.data());
-  }
-  out.push_back(nullptr);
-  return out;
-}
+using detail::c_strings;
+using detail::last_error;
 
 // One call in flight: it completes once the process was reaped and both
 // pipes reached their end (a process that exits leaves its output behind
 // in the pipes).
 struct call : std::enable_shared_from_this<call> {
-  call(const asio::any_io_executor& ex, int out_fd, int err_fd, bd_client::handler h)
-      : out(ex, out_fd), err(ex, err_fd), timer(ex), done(std::move(h)) {}
+  explicit call(const asio::any_io_executor& ex) : out(ex), err(ex), timer(ex) {}
 
   asio::posix::stream_descriptor out;
   asio::posix::stream_descriptor err;
   asio::steady_timer timer;
-  std::shared_ptr<bp2::basic_process<asio::any_io_executor>> process;
+  std::shared_ptr<detail::watched_process> process;
   int pgid = 0;
   int pending = 3;  // stdout, stderr, the exit
   bd_result result;
@@ -90,6 +78,9 @@ bd_client::bd_client(asio::any_io_executor executor, std::string program,
       timeout_(timeout) {}
 
 void bd_client::async_run(std::vector<std::string> args, handler done) {
+  if (!executor_) {
+    throw std::invalid_argument("bd_client: no executor");
+  }
   const auto fail = [&](error_code ec) {
     asio::post(executor_, [done = std::move(done), ec] { done(ec, {}); });
   };
@@ -110,64 +101,48 @@ void bd_client::async_run(std::vector<std::string> args, handler done) {
     return fail(last_error());
   }
 
-  posix_spawnattr_t attr{};
-  posix_spawn_file_actions_t actions{};
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_init(&actions);
-  sigset_t signals;
-  sigemptyset(&signals);
-  posix_spawnattr_setsigmask(&attr, &signals);
-  sigfillset(&signals);
-  posix_spawnattr_setsigdefault(&attr, &signals);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawn_file_actions_adddup2(&actions, null_in.get(), 0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
-  posix_spawn_file_actions_addchdir_np(&actions, workdir_.c_str());
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  detail::spawn_setup setup;
+  posix_spawn_file_actions_adddup2(&setup.actions, null_in.get(), 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(), 1);
+  posix_spawn_file_actions_adddup2(&setup.actions, err_write.get(), 2);
+  posix_spawn_file_actions_addchdir_np(&setup.actions, workdir_.c_str());
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
   std::vector<std::string> argv_strings{program_};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  auto argv = c_strings(argv_strings);
-  auto env_strings = environment_;
-  auto envp = c_strings(env_strings);
+  const auto argv = c_strings(argv_strings);
+  const auto envp = c_strings(environment_);
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  if (const int rc =
+          ::posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
+      rc != 0) {
     return fail(error_code(rc, boost::system::system_category()));
   }
   out_write.reset();  // the child holds the write ends now
   err_write.reset();
 
-  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  error_code watch_failed;
+  auto process = detail::watch_child(executor_, pid, watch_failed);
+  if (!process) {
+    return fail(watch_failed);  // it was ended: it must not run unobserved
+  }
+  // The pipes' read ends go to the call; a descriptor asio cannot take
+  // (memory ran out) ends the child, which must not run unobserved.
   std::shared_ptr<call> c;
   try {
-    if (!pidfd) {
-      throw boost::system::system_error(last_error());
-    }
-    c = std::make_shared<call>(executor_, out_read.get(), err_read.get(), std::move(done));
+    c = std::make_shared<call>(executor_);
+    c->out.assign(out_read.get());
     out_read.release();
+    c->err.assign(err_read.get());
     err_read.release();
-    c->process =
-        std::make_shared<bp2::basic_process<asio::any_io_executor>>(executor_, pid, pidfd.get());
-    pidfd.release();
-  } catch (const boost::system::system_error& e) {
-    // Unobserved, it must not run on: end it and report the call failed.
-    ::kill(-pid, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (c) {
-      asio::post(executor_, [c, ec = e.code()] { c->done(ec, {}); });
-    } else {
-      // `done` was not moved into a call.
-      fail(e.code());
-    }
-    return;
+  } catch (const std::exception& e) {
+    detail::end_child(pid);
+    (void)process->detach();  // reaped: its pid must not be signalled again
+    const auto* system = dynamic_cast<const boost::system::system_error*>(&e);
+    return fail(system != nullptr ? system->code()
+                                  : make_error_code(boost::system::errc::not_enough_memory));
   }
+  c->done = std::move(done);
+  c->process = std::move(process);
   c->pgid = pid;
   c->timer.expires_after(timeout_);
   c->timer.async_wait([c](error_code ec) {

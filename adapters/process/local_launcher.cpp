@@ -11,7 +11,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
@@ -23,6 +22,8 @@
 #include <maestro/adapters/leftovers.hpp>
 #include <maestro/adapters/local_launcher.hpp>
 
+#include "child_spawn.hpp"
+
 namespace maestro {
 namespace asio = boost::asio;
 namespace bp2 = boost::process::v2;
@@ -30,35 +31,8 @@ using boost::system::error_code;
 
 namespace {
 
-error_code last_error() {
-  return {errno, boost::system::system_category()};
-}
-
-// posix_spawn's attribute and file-action objects, destroyed on scope exit.
-struct spawn_setup {
-  posix_spawnattr_t attr{};
-  posix_spawn_file_actions_t actions{};
-  spawn_setup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  spawn_setup(const spawn_setup&) = delete;
-  spawn_setup& operator=(const spawn_setup&) = delete;
-  ~spawn_setup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-};
-
-std::vector<char*> c_strings(const std::vector<std::string>& items) {
-  std::vector<char*> out;
-  out.reserve(items.size() + 1);
-  for (const auto& s : items) {
-    out.push_back(const_cast<char*>(s.c_str()));  // posix_spawn's signature predates const
-  }
-  out.push_back(nullptr);
-  return out;
-}
+using detail::c_strings;
+using detail::last_error;
 
 // The last `limit` bytes of `path` from `offset` on.
 std::string read_tail(const std::filesystem::path& path, std::uintmax_t offset, std::size_t limit) {
@@ -133,15 +107,7 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
     return {};
   }
 
-  spawn_setup setup;
-  sigset_t signals;
-  sigemptyset(&signals);
-  posix_spawnattr_setsigmask(&setup.attr, &signals);  // whatever the engine blocks
-  sigfillset(&signals);
-  posix_spawnattr_setsigdefault(&setup.attr, &signals);  // whatever the engine handles
-  posix_spawnattr_setpgroup(&setup.attr, 0);             // a process group of its own
-  posix_spawnattr_setflags(&setup.attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  detail::spawn_setup setup;
   posix_spawn_file_actions_adddup2(&setup.actions,
                                    spec.stdin_data ? stdin_fd.get() : null_fd_.get(), 0);
   posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 1);
@@ -160,31 +126,11 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
   }
 
   // The child is watched through a pidfd. Without one (descriptors ran
-  // out) it would run unobserved: end it at once and report the launch as
+  // out) it would run unobserved: it was ended, and the launch is reported
   // failed, so the caller's accounting stays whole.
-  const auto abandon = [pid](error_code reason, error_code& out) {
-    ::kill(-pid, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    out = reason;
-    return child_handle{};
-  };
-  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd) {
-    return abandon(last_error(), ec);
-  }
-  std::shared_ptr<bp2::basic_process<asio::any_io_executor>> process;
-  try {
-    process =
-        std::make_shared<bp2::basic_process<asio::any_io_executor>>(executor_, pid, pidfd.get());
-    pidfd.release();  // adopted by the process
-  } catch (const boost::system::system_error& e) {
-    pidfd.reset();  // not adopted: registering it failed
-    return abandon(e.code(), ec);
-  } catch (const std::bad_alloc&) {
-    pidfd.reset();
-    return abandon(make_error_code(boost::system::errc::not_enough_memory), ec);
+  const auto process = detail::watch_child(executor_, pid, ec);
+  if (!process) {
+    return {};
   }
   if (feed) {
     auto socket = std::move(feed);

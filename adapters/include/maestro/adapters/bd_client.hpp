@@ -40,7 +40,8 @@ class bd_client {
             std::chrono::milliseconds timeout);
 
   /// Runs `bd ARGS...`. `done` gets an error only when the process could
-  /// not be started (the program is missing, descriptors ran out).
+  /// not be started (the program is missing, descriptors ran out). Throws
+  /// `std::invalid_argument` when the client was given no executor.
   void async_run(std::vector<std::string> args, handler done);
 
  private:
