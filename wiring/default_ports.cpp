@@ -21,6 +21,11 @@ namespace maestro {
 coordinator::coordinator(const boost::asio::any_io_executor& executor, core::config config,
                          std::vector<core::task> tasks, coordinator_options options)
     : coordinator(boost::asio::make_strand(executor), std::move(config), std::move(tasks),
+                  std::move(options)) {}
+
+coordinator::coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
+                         coordinator_options options)
+    : coordinator(fields_only{}, std::move(strand), std::move(config), std::move(tasks),
                   std::move(options)) {
   coordinator_ports ports;
   if (options_.process_launcher == nullptr && config_.launcher.kind == core::launcher_kind::slurm) {
@@ -42,7 +47,9 @@ coordinator::coordinator(const boost::asio::any_io_executor& executor, core::con
       options_.task_tracker != nullptr ? options_.task_tracker : own_tracker_.get();
   own_tests_ = std::make_unique<detecting_test_runner>();
   ports.tests = own_tests_.get();
-  if (!options_.watched_source.empty()) {
+  if (options_.watched_port != nullptr) {
+    ports.source = options_.watched_port;
+  } else if (!options_.watched_source.empty()) {
     own_source_ = std::make_unique<file_task_source>(strand_, options_.watched_source);
     ports.source = own_source_.get();
   }

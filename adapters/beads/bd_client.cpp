@@ -39,7 +39,8 @@ struct call : std::enable_shared_from_this<call> {
   asio::steady_timer timer;
   std::shared_ptr<detail::watched_process> process;
   int pgid = 0;
-  int pending = 3;  // stdout, stderr, the exit
+  std::weak_ptr<std::unordered_set<int>> running;  // the client's, while it lives
+  int pending = 3;                                 // stdout, stderr, the exit
   bd_result result;
   bd_client::handler done;
 
@@ -76,6 +77,12 @@ bd_client::bd_client(asio::any_io_executor executor, std::string program,
       workdir_(std::move(workdir)),
       environment_(std::move(environment)),
       timeout_(timeout) {}
+
+bd_client::~bd_client() {
+  for (const int pgid : *running_) {
+    ::kill(-pgid, SIGKILL);
+  }
+}
 
 void bd_client::async_run(std::vector<std::string> args, handler done) {
   if (!executor_) {
@@ -144,7 +151,14 @@ void bd_client::async_run(std::vector<std::string> args, handler done) {
   c->done = std::move(done);
   c->process = std::move(process);
   c->pgid = pid;
-  c->timer.expires_after(timeout_);
+  running_->insert(pid);
+  c->running = running_;
+  // No limit (0): the timer never expires.
+  if (timeout_.count() > 0) {
+    c->timer.expires_after(timeout_);
+  } else {
+    c->timer.expires_at(asio::steady_timer::time_point::max());
+  }
   c->timer.async_wait([c](error_code ec) {
     if (!ec && c->pending > 0) {
       c->result.timed_out = true;
@@ -155,6 +169,9 @@ void bd_client::async_run(std::vector<std::string> args, handler done) {
   c->read(c->err, c->result.err);
   c->process->async_wait([c](error_code wait_ec, int /*portable*/) {
     const int status = c->process->native_exit_code();
+    if (const auto running = c->running.lock()) {
+      running->erase(c->pgid);  // reaped: its process group may be reused
+    }
     (void)c->process->detach();
     if (wait_ec) {
       c->result.exit_code = -1;

@@ -389,6 +389,26 @@ constexpr std::array<field<launcher_config>, 3> launcher_fields{{
     {"srun_args", &assign<&launcher_config::srun_args, read_string_array>},
 }};
 
+std::optional<std::string> read_actor(const json::value& v, const std::string& path) {
+  if (v.is_null()) {
+    return std::nullopt;
+  }
+  return read_non_empty_string(v, path);
+}
+
+constexpr std::array<field<core::beads_config>, 4> beads_fields{{
+    {"actor", &assign<&core::beads_config::actor, read_actor>},
+    {"timeout_s", &assign<&core::beads_config::timeout_s, read_seconds>},
+    {"recheck_s", &assign<&core::beads_config::recheck_s, read_seconds>},
+    {"release_claims", &assign<&core::beads_config::release_claims, read_bool>},
+}};
+
+core::beads_config read_beads(const json::value& v, const std::string& path) {
+  core::beads_config out;
+  read_fields<core::beads_config>(v, path, beads_fields, out);
+  return out;
+}
+
 agent_defaults_config read_agent_defaults(const json::value& v, const std::string& path) {
   agent_defaults_config out;
   read_fields<agent_defaults_config>(v, path, agent_defaults_fields, out);
@@ -435,7 +455,7 @@ launcher_config read_launcher(const json::value& v, const std::string& path) {
   return out;
 }
 
-constexpr std::array<field<config>, 20> config_fields{{
+constexpr std::array<field<config>, 21> config_fields{{
     {"state_dir", &assign<&config::state_dir, read_non_empty_string>},
     {"max_concurrent", &assign<&config::max_concurrent, read_positive_int>},
     {"group_limits", &assign<&config::group_limits, read_group_limits>},
@@ -456,6 +476,7 @@ constexpr std::array<field<config>, 20> config_fields{{
     {"close_tasks", &assign<&config::close_tasks, read_bool>},
     {"launcher", &assign<&config::launcher, read_launcher>},
     {"group_by", &assign<&config::group_by, read_grouping>},
+    {"beads", &assign<&config::beads, read_beads>},
 }};
 
 /// Every agent the configuration names must resolve to a command before

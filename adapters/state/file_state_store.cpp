@@ -361,6 +361,7 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
     head.tests = machine.tests();
     head.engine_pid = record_.engine_pid;
     head.source = record_.source;
+    head.actor = record_.actor;
     std::vector<epic_entry> epics;
     epics.reserve(machine.epics().size());
     for (std::size_t k = 0; k < machine.epics().size(); ++k) {

@@ -121,6 +121,12 @@ void write_metadata_head(json_out::chunked_writer& out, const metadata_header& h
   out.append_number(h.engine_pid);
   out.append_key(key::source);
   out.append_string(h.source);
+  out.append_key(key::actor);
+  if (h.actor.empty()) {
+    out.append_null();
+  } else {
+    out.append_string(h.actor);
+  }
   out.append_key(key::epics);
   out.append("[");
   for (std::size_t k = 0; k < h.epics.size(); ++k) {
@@ -481,6 +487,7 @@ std::optional<std::string> convert_metadata(const json::value& metadata, group_m
     g.tests = core::from_string<core::test_status>(*tests);
   }
   g.source = string_of(member(*md, key::source));
+  g.actor = string_of(member(*md, key::actor));
   if (const auto* epics = member(*md, key::epics); epics != nullptr && epics->is_array()) {
     for (const auto& e : epics->get_array()) {
       const auto* entry = e.if_object();
@@ -640,6 +647,7 @@ json::object to_json(const group_metadata& md) {
       {key::test_status, md.tests ? json::value(core::to_string(*md.tests)) : nullptr},
       {key::engine_pid, md.engine_pid ? json::value(*md.engine_pid) : nullptr},
       {key::source, or_null(md.source)},
+      {key::actor, or_null(md.actor)},
       {key::epics, std::move(epics)},
       {key::tasks, string_array(md.tasks)},
       {key::results, std::move(results)}};

@@ -111,7 +111,9 @@ std::vector<core::task> file_task_source::load() {
 }
 
 std::unique_ptr<task_source::subscription> file_task_source::watch(
-    std::unordered_set<std::string> closed, closed_handler on_closed, warning_handler on_warning) {
+    std::unordered_set<std::string> closed, interest_query /*interest*/, closed_handler on_closed,
+    warning_handler on_warning) {
+  // The whole file is read at each change: every id that closed is told.
   if (!is_plain_file(file_)) {
     if (log::enabled(log::level::debug)) {
       log::write(log::level::debug,

@@ -214,6 +214,9 @@ json::object detailed_shape(const std::string& origin, const task_document& doc,
                                    {"status", t.status},
                                    {"record_type", t.record_type},
                                    {"reason", core::to_string(s.reason)}});
+    if (t.claimed_by) {
+      skipped.back().as_object()["claimed_by"] = *t.claimed_by;
+    }
   }
   return json::object{{"source", origin},
                       {"format", core::name_of(doc.format)},
@@ -283,10 +286,12 @@ void print_text(const std::string& origin, const task_document& doc, const core:
       const auto& t = tasks[s.index];
       const bool by_type = s.reason == core::skip_reason::not_an_issue;
       const bool epic = s.reason == core::skip_reason::epic;
+      const bool claimed = s.reason == core::skip_reason::claimed;
       fmt::print("  {}  {}\n", t.id.empty() ? "(no id)" : esc(t.id),
-                 esc(by_type ? "_type " + t.record_type
-                     : epic  ? "epic, status " + t.status
-                             : "status " + t.status));
+                 esc(by_type   ? "_type " + t.record_type
+                     : epic    ? "epic, status " + t.status
+                     : claimed ? core::claim_text(t)
+                               : "status " + t.status));
     }
   }
   std::unordered_set<std::string_view> childless_epics;
@@ -315,7 +320,7 @@ void print_text(const std::string& origin, const task_document& doc, const core:
 int run_detect(const common_options& common, const detect_options& options) {
   const auto config = load_effective_config(common);
   std::string origin;
-  const auto doc = load_source(common, origin);
+  const auto doc = load_source(common, config, origin);
   core::plan_options plan_options;
   plan_options.keywords = &config.keywords();
   plan_options.default_agent = config.default_agent;

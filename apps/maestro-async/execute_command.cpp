@@ -5,11 +5,13 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
@@ -134,16 +136,13 @@ int run_execute(const common_options& common, const execute_options& options) {
   raise_open_file_limit();
   configure_logging(common.log_level);
   const auto config = load_effective_config(common);
-  if (common.beads) {
-    // Running from the live tracker needs claims and closes through bd,
-    // which are not there yet: refuse rather than run without them.
-    throw usage_error(
-        "--beads: running tasks from the live tracker is not available in this build yet "
-        "(detect --beads is)");
-  }
   std::string origin;
-  auto doc = load_source(common, origin);
+  auto doc = load_source(common, config, origin);
   asio::io_context io;
+  // The live beads source's ports report on the coordinator's strand.
+  const auto strand = asio::make_strand(io.get_executor());
+  std::optional<bd_tracker> beads_tracker;
+  std::optional<bd_task_source> beads_source;
   const bool on_terminal = ::isatty(STDERR_FILENO) != 0;
   const bool live = on_terminal && !common.no_progress;
   progress_reporter progress(live ? progress_style::live_line : progress_style::line_per_event,
@@ -153,8 +152,16 @@ int run_execute(const common_options& common, const execute_options& options) {
   place.state_dir = state_dir_of(config);
   place.source = origin;
   place.sink = &progress;
-  place.watched_source = origin;
-  coordinator c(io.get_executor(), config, std::move(doc.tasks), place);
+  if (common.beads) {
+    const auto settings = beads_settings(common, config);
+    beads_tracker.emplace(strand, settings);
+    beads_source.emplace(strand, settings);
+    place.task_tracker = &*beads_tracker;
+    place.watched_port = &*beads_source;
+  } else {
+    place.watched_source = origin;
+  }
+  coordinator c(coordinator::executor_type(strand), config, std::move(doc.tasks), place);
   if (common.dry_run) {
     return dry_run(c, options.group_id);
   }

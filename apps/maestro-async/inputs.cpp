@@ -9,17 +9,12 @@
 #include <boost/asio/io_context.hpp>
 #include <fmt/core.h>
 
-#include <maestro/adapters/bd_client.hpp>
-#include <maestro/adapters/bd_output.hpp>
+#include <maestro/adapters/beads_live.hpp>
 #include <maestro/adapters/config_file.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 
 namespace maestro::app {
-
-// `beads.timeout_s`'s default (SPEC section 3); the key itself comes with
-// the rest of the live source.
-constexpr std::chrono::milliseconds beads_timeout{30'000};
 
 core::config load_effective_config(const common_options& common) {
   auto config = load_config(
@@ -57,64 +52,22 @@ std::filesystem::path state_dir_of(const core::config& config) {
   return std::filesystem::absolute(config.state_dir);
 }
 
-namespace {
-
-// `bd list --json --all --limit 0`, in id order (as exports are), so that
-// `detect --beads` and `detect --tasks-file` on an export of the same issues
-// print the same plan. A bd that is missing, broken, refuses the store or
-// prints something else is bad input (exit 2) with bd's own message.
-task_document load_beads(const common_options& common, std::string& origin) {
-  const std::string& program = common.bd;
-  origin = "bd list";
-  std::vector<std::string> environment;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (!std::string_view(*e).starts_with("BD_JSON_ENVELOPE=")) {
-      environment.emplace_back(*e);
-    }
-  }
-  environment.emplace_back("BD_JSON_ENVELOPE=1");
-  boost::asio::io_context io;
-  bd_client client(io.get_executor(), program, std::filesystem::current_path(),
-                   std::move(environment), beads_timeout);
-  boost::system::error_code failure;
-  bd_result result;
-  client.async_run({"list", "--json", "--all", "--limit", "0"},
-                   [&](boost::system::error_code ec, bd_result r) {
-                     failure = ec;
-                     result = std::move(r);
-                   });
-  io.run();
-  const core::input_location where{"bd", 0, 0, {}};
-  if (failure) {
-    throw core::input_error(where, "cannot start " + core::printable(program) + ": " +
-                                       failure.message() + " (give --bd PATH)");
-  }
-  if (result.timed_out) {
-    throw core::input_error(where, "bd list did not answer within " +
-                                       std::to_string(beads_timeout.count() / 1000) + " s");
-  }
-  if (result.exit_code != 0) {
-    std::string message = result.err.substr(0, result.err.find('\n'));
-    throw core::input_error(where, "bd list failed (exit " + std::to_string(result.exit_code) +
-                                       ")" +
-                                       (message.empty() ? "" : ": " + core::printable(message)));
-  }
-  task_document doc;
-  try {
-    doc.tasks = parse_bd_issues(result.out, "list");
-  } catch (const bd_error& e) {
-    throw core::input_error({}, e.what());
-  }
-  std::stable_sort(doc.tasks.begin(), doc.tasks.end(),
-                   [](const core::task& a, const core::task& b) { return a.id < b.id; });
-  return doc;
+bd_settings beads_settings(const common_options& common, const core::config& config) {
+  return make_bd_settings(config.beads, common.bd, std::filesystem::current_path());
 }
 
-}  // namespace
-
-task_document load_source(const common_options& common, std::string& origin) {
+task_document load_source(const common_options& common, const core::config& config,
+                          std::string& origin) {
+  if (common.beads && common.tasks_file) {
+    throw usage_error("give one task source: --tasks-file PATH or --beads, not both");
+  }
   if (common.beads) {
-    return load_beads(common, origin);
+    // In id order, as exports are, so that `detect --beads` and `detect
+    // --tasks-file` on an export of the same issues print the same plan.
+    origin = "bd list";
+    task_document doc;
+    doc.tasks = load_beads(beads_settings(common, config));
+    return doc;
   }
   if (!common.tasks_file) {
     throw usage_error("no task source: give --tasks-file PATH or --beads");

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <string>
 
+#include <maestro/adapters/beads_live.hpp>
 #include <maestro/adapters/task_file.hpp>
 #include <maestro/core/config.hpp>
 
@@ -26,7 +27,11 @@ namespace maestro::app {
 
 /// The task source named on the command line. Throws `core::input_error`,
 /// or `usage_error` when no source is given.
-[[nodiscard]] task_document load_source(const common_options& common, std::string& origin);
+[[nodiscard]] task_document load_source(const common_options& common, const core::config& config,
+                                        std::string& origin);
+
+/// How to reach `bd` (`--bd`, `beads.*`), from the working directory.
+[[nodiscard]] bd_settings beads_settings(const common_options& common, const core::config& config);
 
 /// A command-line mistake: exit 2.
 class usage_error : public std::runtime_error {

@@ -31,11 +31,9 @@ using maestro::app::usage_error;
 void add_source_flags(CLI::App& command, common_options& common) {
   command.add_option("--tasks-file", common.tasks_file,
                      "Task source: a JSON array, {\"tasks\": [...]} or JSON Lines (beads exports)");
-  // Not offered in --help until the live source can run tasks: `detect
-  // --beads` reads it; execute, run and resume refuse it with a clear message.
-  command.add_flag("--beads", common.beads, "Task source: the live beads tracker through `bd`")
-      ->group("");
-  command.add_option("--bd", common.bd, "The bd executable (with --beads)")->group("");
+  command.add_flag("--beads", common.beads,
+                   "Task source: the live beads tracker through `bd` (claims, closes, watches)");
+  command.add_option("--bd", common.bd, "The bd executable (with --beads; default: bd on PATH)");
 }
 
 // The names `--log-level` takes: the engine's levels.

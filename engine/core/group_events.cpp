@@ -70,6 +70,13 @@ std::ostream& operator<<(std::ostream& out, const action& a) {
                    }
                    out << ')';
                  },
+                 [&](const release_claims_action& r) {
+                   out << "release_claims(";
+                   for (std::size_t i = 0; i < r.tasks.size(); ++i) {
+                     out << (i == 0 ? "t" : ", t") << r.tasks[i];
+                   }
+                   out << ')';
+                 },
                  [&](const task_changed_action& t) { out << "task_changed(t" << t.task << ')'; },
                  [&](const group_changed_action&) { out << "group_changed"; },
                  [&](const finished_action& f) { out << "finished(" << name_of(f.status) << ')'; },

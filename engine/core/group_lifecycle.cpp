@@ -12,6 +12,7 @@ group_phase phase_of(group_lifecycle life) noexcept {
       return group_phase::coordination;
     case group_lifecycle::testing:
     case group_lifecycle::closing:
+    case group_lifecycle::releasing:
     case group_lifecycle::finished:
       return group_phase::post_execution;
     case group_lifecycle::pending:

@@ -148,6 +148,24 @@ void group_machine::on(const timer_event& e, clock_time now) {
   }
 }
 
+void group_machine::on(const claim_refused_event& e, clock_time now) {
+  if (!board_.is_current(e.task, e.attempt)) {
+    return;
+  }
+  // Another actor holds it: the attempt ends before its launch, and the
+  // task is not to be run (no retry, no fallback).
+  auto& st = board_[e.task];
+  slots_.release(current_agent(e.task));
+  timers_.cancel_attempt(e.task, st.attempts);
+  st.error = "claimed by " + e.holder;
+  st.history.back().error = st.error;
+  finish_task(e.task,
+              stop_ == stop_reason::cancelled ? task_status::cancelled : task_status::skipped, now,
+              false);
+  dispatch(now);
+  maybe_post_execution(now);
+}
+
 void group_machine::on(const source_closed_event& e, clock_time now) {
   // A blocker outside the run closed.
   deps_.blocker_closed(e.id, [this](std::size_t i) {
@@ -204,10 +222,22 @@ void group_machine::on(const close_done_event& e, clock_time /*now*/) {
   for (const auto k : e.closed_epics) {
     epic_closed_.at(k) = true;
   }
+  // A refusal is the tracker's word on a task that completed here: an
+  // error of the group, which stays completed (SPEC section 10).
   for (const auto& error : e.errors) {
-    warnings_.push_back("closing: " + error);
+    errors_.push_back("closing: " + error);
   }
   finish_group(group_lifecycle::finished);
+}
+
+void group_machine::on(const release_done_event& e, clock_time /*now*/) {
+  if (life_ != group_lifecycle::releasing) {
+    return;
+  }
+  for (const auto& error : e.errors) {
+    errors_.push_back("releasing: " + error);
+  }
+  finish_group(after_release_);
 }
 
 void group_machine::on(const stop_event& e, clock_time now) {

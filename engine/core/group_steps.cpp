@@ -2,6 +2,7 @@
 // do to tasks, the queue and the commands, and how a group ends.
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 #include <maestro/core/group_machine.hpp>
@@ -285,14 +286,66 @@ void group_machine::conclude() {
         epics.push_back(k);
       }
     }
-    out_->emplace_back(
-        close_tasks_action{board_.with_status(task_status::completed), std::move(epics)});
+    out_->emplace_back(close_tasks_action{completed_in_dependency_order(), std::move(epics)});
     return;
   }
   finish_group(group_lifecycle::finished);
 }
 
+std::vector<std::size_t> group_machine::completed_in_dependency_order() const {
+  // Kahn's algorithm over the completed tasks, lowest index first among
+  // the ready: a tracker refuses to close a task whose blocker is open
+  // (bd does), so blockers come first.
+  std::vector<std::size_t> waiting(tasks_.size(), 0);
+  std::vector<std::size_t> ready;
+  for (std::size_t i = 0; i < tasks_.size(); ++i) {
+    if (board_[i].status != task_status::completed) {
+      continue;
+    }
+    for (const auto d : tasks_[i].waits_for) {
+      waiting[i] += board_[d].status == task_status::completed ? 1 : 0;
+    }
+    if (waiting[i] == 0) {
+      ready.push_back(i);
+    }
+  }
+  std::vector<std::size_t> order;
+  order.reserve(count(task_status::completed));
+  std::make_heap(ready.begin(), ready.end(), std::greater<>{});
+  while (!ready.empty()) {
+    std::pop_heap(ready.begin(), ready.end(), std::greater<>{});
+    const auto i = ready.back();
+    ready.pop_back();
+    order.push_back(i);
+    for (const auto d : deps_.dependents(i)) {
+      if (board_[d].status == task_status::completed && --waiting[d] == 0) {
+        ready.push_back(d);
+        std::push_heap(ready.begin(), ready.end(), std::greater<>{});
+      }
+    }
+  }
+  return order;
+}
+
 void group_machine::finish_group(group_lifecycle end) {
+  if (settings_.claims && life_ != group_lifecycle::releasing) {
+    // The tasks attempted in this run that did not complete: the runtime
+    // hands back those it claimed before the group ends.
+    std::vector<std::size_t> unfinished;
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+      if (board_[i].status != task_status::completed &&
+          board_[i].attempts > tasks_[i].earlier_agents.size()) {
+        unfinished.push_back(i);
+      }
+    }
+    if (!unfinished.empty()) {
+      life_ = group_lifecycle::releasing;
+      after_release_ = end;
+      board_.group_changed();
+      out_->emplace_back(release_claims_action{std::move(unfinished)});
+      return;
+    }
+  }
   life_ = end;
   if (stop_ == stop_reason::cancelled) {
     outcome_ = group_status::cancelled;

@@ -18,6 +18,16 @@ bool is_closed_status(std::string_view status) noexcept {
   return status == "closed" || status == "tombstone";
 }
 
+std::string claim_text(const task& t) {
+  if (!t.claimed_by) {
+    return {};
+  }
+  if (!t.claimed_by->empty()) {
+    return "claimed by " + *t.claimed_by;
+  }
+  return (t.status == "in_progress" ? std::string("in progress") : t.status) + ", unassigned";
+}
+
 std::optional<skip_reason> why_not_run(const task& t) noexcept {
   if (t.record_type != "issue") {
     return skip_reason::not_an_issue;
@@ -26,6 +36,9 @@ std::optional<skip_reason> why_not_run(const task& t) noexcept {
   if (s == "open" || s == "in_progress" || s == "blocked") {
     if (is_epic(t)) {
       return skip_reason::epic;
+    }
+    if (t.claimed_by) {
+      return skip_reason::claimed;
     }
     return std::nullopt;
   }

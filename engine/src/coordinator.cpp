@@ -84,8 +84,8 @@ int run_outcome::exit_code() const noexcept {
   return stopped ? 1 : incomplete ? 4 : 0;
 }
 
-coordinator::coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
-                         coordinator_options options)
+coordinator::coordinator(fields_only /*tag*/, executor_type strand, core::config config,
+                         std::vector<core::task> tasks, coordinator_options options)
     : strand_(std::move(strand)),
       config_(std::move(config)),
       tasks_(std::move(tasks)),
@@ -99,7 +99,8 @@ coordinator::coordinator(executor_type strand, core::config config, std::vector<
 
 coordinator::coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
                          coordinator_options options, coordinator_ports ports)
-    : coordinator(std::move(strand), std::move(config), std::move(tasks), std::move(options)) {
+    : coordinator(fields_only{}, std::move(strand), std::move(config), std::move(tasks),
+                  std::move(options)) {
   wire(ports);
 }
 
@@ -451,6 +452,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
   request.record.engine_pid = static_cast<int>(::getpid());
   request.closed_in_source = closed_in_source_;
   request.record.source = options_.source;
+  request.record.actor = ports_.task_tracker->actor();
   request.record.created_at = created_at;
 
   request.tasks.reserve(stage.tasks.size());
@@ -526,6 +528,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
 
   auto& s = request.settings;
   s = core::settings_for(config_, stage.group);
+  s.claims = !request.record.actor.empty();
   s.seed = static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL ^
            static_cast<std::uint64_t>(ports_.clock->now().time_since_epoch().count());
 

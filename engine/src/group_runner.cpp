@@ -63,7 +63,8 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
       machine_(std::move(request_.machine_tasks), request_.settings, request_.parallel,
                std::move(request_.epics)),
       wake_(strand_),
-      children_(machine_.tasks().size()) {}
+      children_(machine_.tasks().size()),
+      claimed_(machine_.settings().claims ? machine_.tasks().size() : 0, false) {}
 
 group_runner::~group_runner() = default;
 
@@ -72,6 +73,14 @@ void group_runner::push(core::event_body body) {
   if (waiting_) {
     wake_.cancel();
   }
+}
+
+void group_runner::push_later(core::event_body body) {
+  asio::post(strand_, [this, alive = std::weak_ptr<int>(alive_), body = std::move(body)]() mutable {
+    if (!alive.expired()) {
+      push(std::move(body));
+    }
+  });
 }
 
 void group_runner::stop(core::stop_mode mode, std::string reason) {
@@ -173,6 +182,9 @@ void group_runner::execute(const core::action& a) {
                    const auto& child = children_[s.task];
                    if (child && child->first == s.attempt) {
                      context_.ports.process_launcher->signal(child->second, s.signal);
+                   } else if (const auto c = claiming_.find(s.task);
+                              c != claiming_.end() && c->second.attempt == s.attempt) {
+                     c->second.stopped = true;  // not spawned once the claim ends
                    }
                  },
                  [this](const core::signal_command_action& c) { stop_command(c.signal); },
@@ -180,6 +192,7 @@ void group_runner::execute(const core::action& a) {
                  [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
                  [this](const core::run_tests_action&) { run_tests(); },
                  [this](const core::close_tasks_action& c) { close_tasks(c); },
+                 [this](const core::release_claims_action& r) { release_claims(r); },
                  [this](const core::task_changed_action& t) {
                    store_->task_changed(machine_, t.task, context_.ports.clock->now());
                    if (context_.sink != nullptr) {
@@ -219,12 +232,34 @@ void group_runner::close_tasks(const core::close_tasks_action& c) {
           }
         }
         done.errors = std::move(errors);
-        asio::post(strand_,
-                   [this, alive = std::weak_ptr<int>(alive_), done = std::move(done)]() mutable {
-                     if (!alive.expired()) {
-                       push(std::move(done));
-                     }
-                   });
+        push_later(std::move(done));
+      });
+}
+
+void group_runner::release_claims(const core::release_claims_action& r) {
+  // The core names every task attempted here that did not complete; only
+  // those this run claimed are handed back.
+  std::vector<tracker::release_request> requests;
+  for (const auto i : r.tasks) {
+    if (i < claimed_.size() && claimed_[i]) {
+      const auto& st = machine_.state(i);
+      std::string reason = "maestro-async: " + std::string(core::to_string(st.status)) +
+                           " in group " + request_.group_id;
+      const std::string& why =
+          !st.error.empty() || st.history.empty() ? st.error : st.history.back().error;
+      if (!why.empty()) {
+        reason += ": " + why;
+      }
+      requests.push_back({machine_.tasks()[i].id, std::move(reason)});
+    }
+  }
+  if (requests.empty()) {
+    push_later(core::release_done_event{});
+    return;
+  }
+  context_.ports.task_tracker->async_release(
+      std::move(requests), [this](std::vector<std::string> errors) {
+        push_later(core::release_done_event{std::move(errors)});
       });
 }
 
@@ -257,6 +292,48 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
 }
 
 void group_runner::launch(const core::launch_action& l) {
+  if (claimed_.empty() || claimed_[l.task]) {
+    spawn(l);
+    return;
+  }
+  claiming_[l.task] = {l.attempt, false};
+  context_.ports.task_tracker->async_claim(
+      machine_.tasks()[l.task].id,
+      [this, l, alive = std::weak_ptr<int>(alive_)](tracker::claim_result result) {
+        asio::post(strand_, [this, l, alive, result = std::move(result)] {
+          if (alive.expired()) {
+            return;
+          }
+          const auto pending = claiming_.find(l.task);
+          const bool stopped = pending == claiming_.end() || pending->second.stopped;
+          claiming_.erase(l.task);
+          switch (result.outcome) {
+            case tracker::claim_outcome::claimed:
+              claimed_[l.task] = true;  // handed back at the end if it does not complete
+              if (stopped) {
+                push(core::launch_failed_event{l.task, l.attempt, "stopped before it launched"});
+              } else {
+                spawn(l);
+              }
+              return;
+            case tracker::claim_outcome::held:
+              push(core::claim_refused_event{l.task, l.attempt, result.detail});
+              return;
+            case tracker::claim_outcome::failed: {
+              std::string error =
+                  "cannot claim " + machine_.tasks()[l.task].id + ": " + result.detail;
+              context_.ports.process_launcher->append_to_log(
+                  store_->record().log_path(l.task),
+                  "=== maestro-async: attempt " + std::to_string(l.attempt) + ": " + error);
+              push(core::launch_failed_event{l.task, l.attempt, std::move(error)});
+              return;
+            }
+          }
+        });
+      });
+}
+
+void group_runner::spawn(const core::launch_action& l) {
   const auto spec = make_spec(l.task, l.agent, l.attempt);
   if (spec.argv.empty()) {
     const std::string error = "agent " + l.agent + " resolves to no command";
@@ -399,8 +476,33 @@ void group_runner::watch_source() {
   if (context_.ports.source == nullptr) {
     return;
   }
+  // What matters now: the blockers outside the run still waited for, and
+  // the tasks not started (one closed in the tracker is then skipped).
+  auto interest = [this] {
+    std::vector<std::string> ids;
+    std::unordered_set<std::string_view> seen;
+    for (std::size_t i = 0; i < machine_.tasks().size(); ++i) {
+      const auto s = machine_.state(i).status;
+      if (s != core::task_status::pending && s != core::task_status::blocked &&
+          s != core::task_status::queued) {
+        continue;
+      }
+      const auto& t = machine_.tasks()[i];
+      if (seen.insert(t.id).second) {
+        ids.push_back(t.id);
+      }
+      if (s == core::task_status::blocked) {
+        for (const auto& b : t.blocked_by) {
+          if (seen.insert(b).second) {
+            ids.push_back(b);
+          }
+        }
+      }
+    }
+    return ids;
+  };
   watch_ = context_.ports.source->watch(
-      std::move(request_.closed_in_source),
+      std::move(request_.closed_in_source), std::move(interest),
       [this](const std::string& id) { push(core::source_closed_event{id}); },
       [this](std::string_view text) {
         if (context_.sink != nullptr) {

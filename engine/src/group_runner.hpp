@@ -96,9 +96,16 @@ class group_runner {
   using command_done = std::function<void(const exit_info&)>;
 
   void push(core::event_body body);
+  /// Pushes `body` from a port's handler, which may run before the port's
+  /// call returns (inside `execute`) or after the runner ended.
+  void push_later(core::event_body body);
   void execute(const core::action& a);
+  /// Claims the task first when the tracker holds claims and it is not
+  /// claimed yet, then spawns it.
   void launch(const core::launch_action& a);
+  void spawn(const core::launch_action& a);
   void close_tasks(const core::close_tasks_action& c);
+  void release_claims(const core::release_claims_action& r);
   void set_timer(const core::timer_id& id, core::clock_time deadline);
   void start_command(const std::vector<std::string>& argv, std::string_view log,
                      const command_done& done);
@@ -124,6 +131,15 @@ class group_runner {
   std::vector<std::optional<std::pair<std::uint32_t, child_handle>>> children_;
   std::optional<command_run> command_;
   std::unique_ptr<task_source::subscription> watch_;
+  // Claims (a tracker that holds them): per task, claimed by this run; and
+  // the attempts whose claim is under way, with whether the core asked to
+  // signal them meanwhile (they are then not spawned).
+  struct pending_claim {
+    std::uint32_t attempt = 0;
+    bool stopped = false;
+  };
+  std::vector<bool> claimed_;
+  std::map<std::size_t, pending_claim> claiming_;
   bool state_failed_ = false;  // the store reported a failed write
   // The tracker's answer may come after the runner (it should not: the
   // machine waits for it): it holds a weak_ptr to this and does nothing

@@ -33,9 +33,12 @@ BOOST_AUTO_TEST_CASE(help_on_every_command) {
     BOOST_TEST(r.out.find("--state-dir") != std::string::npos, command);
     BOOST_TEST(r.out.find("--config") != std::string::npos, command);
     BOOST_TEST(r.out.find("--log-level") != std::string::npos, command);
-    // The beads source does not exist yet: not offered.
-    BOOST_TEST(r.out.find("--beads") == std::string::npos, command);
-    BOOST_TEST(r.out.find("--bd") == std::string::npos, command);
+    // The task sources, on the commands that read tasks only.
+    const std::string_view c = command;
+    const bool reads_tasks = c == "detect" || c == "execute" || c == "run" || c == "resume";
+    BOOST_TEST((r.out.find("--beads") != std::string::npos) == reads_tasks, command);
+    BOOST_TEST((r.out.find("--bd ") != std::string::npos) == reads_tasks, command);
+    BOOST_TEST((r.out.find("--tasks-file") != std::string::npos) == reads_tasks, command);
   }
   const auto top = run({"--help"});
   BOOST_TEST(top.exit_code == 0);
@@ -98,15 +101,17 @@ BOOST_AUTO_TEST_CASE(a_flag_that_means_nothing_to_the_command_is_a_usage_error) 
   }
 }
 
-BOOST_AUTO_TEST_CASE(running_from_beads_is_still_refused_clearly) {
+BOOST_AUTO_TEST_CASE(running_from_beads_without_a_bd_is_exit_2_before_anything_runs) {
   const std::vector<std::vector<std::string>> commands{
-      {"run", "--beads"}, {"execute", "g", "--beads"}, {"resume", "g", "--beads"}};
+      {"run", "--beads", "--bd", "/nonexistent/bd"},
+      {"execute", "g", "--beads", "--bd", "/nonexistent/bd"},
+      {"resume", "g", "--beads", "--bd", "/nonexistent/bd"}};
   for (const auto& command : commands) {
     const auto r = run(command);
     BOOST_TEST(r.exit_code == 2, command.front());
-    BOOST_TEST(
-        r.err.find("running tasks from the live tracker is not available") != std::string::npos,
-        r.err);
+    BOOST_TEST(one_line_error(r.err), r.err);
+    BOOST_TEST(r.err.find("cannot start /nonexistent/bd") != std::string::npos, r.err);
+    BOOST_TEST(!std::filesystem::exists(dir.path() / ".flow"), command.front());
   }
 }
 

@@ -166,6 +166,24 @@ BOOST_AUTO_TEST_CASE(detect_beads_prints_the_plan_of_the_same_issues_exported) {
   BOOST_TEST_REQUIRE(maestro::test::run_process({bd, "init"}, dir.path()).exit_code == 0);
   BOOST_TEST_REQUIRE(
       maestro::test::run_process({bd, "import", "-i", exported}, dir.path()).exit_code == 0);
+  // Two issues are in progress with no assignee: another actor's work, so
+  // the live source skips them (SPEC section 1; a file has no claims).
+  const auto claimed = run({"detect", "--beads", "--bd", bd});
+  BOOST_TEST_REQUIRE(claimed.exit_code == 0, claimed.err);
+  BOOST_TEST(claimed.out.find("df-iwy.1  in progress, unassigned") != std::string::npos,
+             claimed.out);
+  BOOST_TEST(claimed.out.find("df-s2f.4  in progress, unassigned") != std::string::npos,
+             claimed.out);
+  const auto claimed_json = run({"detect", "--json", "--details", "--beads", "--bd", bd});
+  BOOST_TEST(claimed_json.out.find(R"("reason":"claimed","claimed_by":"")") != std::string::npos,
+             claimed_json.out);
+  // Made the engine's own, the plan is the export's.
+  dir.write("maestro.json", R"({"beads": {"actor": "maestro-test"}})");
+  for (const std::string id : {"df-iwy.1", "df-s2f.4"}) {
+    BOOST_TEST_REQUIRE(
+        maestro::test::run_process({bd, "update", id, "--assignee", "maestro-test"}, dir.path())
+            .exit_code == 0);
+  }
   const auto live = run({"detect", "--json", "--beads", "--bd", bd});
   BOOST_TEST_REQUIRE(live.exit_code == 0, live.err);
   const auto file = run({"detect", "--json", "--tasks-file", exported});
@@ -187,10 +205,10 @@ BOOST_AUTO_TEST_CASE(detect_beads_prints_the_plan_of_the_same_issues_exported) {
   BOOST_TEST(newer.exit_code == 2);
   BOOST_TEST(one_line_error(newer.err), newer.err);
   BOOST_TEST(newer.err.find("newer than this bd") != std::string::npos, newer.err);
-  // Running from the live tracker is refused until claims and closes exist.
-  const auto running = run({"run", "--beads", "--bd", bd, "--no-progress"});
-  BOOST_TEST(running.exit_code == 2);
-  BOOST_TEST(running.err.find("detect --beads is") != std::string::npos, running.err);
+  // Both sources at once is a usage error.
+  const auto both = run({"detect", "--beads", "--bd", bd, "--tasks-file", exported});
+  BOOST_TEST(both.exit_code == 2);
+  BOOST_TEST(both.err.find("not both") != std::string::npos, both.err);
 }
 
 // Each bad input: exit 2, one line on stderr naming the file and the

@@ -277,7 +277,7 @@ BOOST_AUTO_TEST_CASE(a_stop_before_the_start_launches_nothing) {
   BOOST_TEST(clock.armed() == 0U);
 }
 
-BOOST_AUTO_TEST_CASE(a_task_the_tracker_cannot_close_is_a_warning_not_a_failure) {
+BOOST_AUTO_TEST_CASE(a_task_the_tracker_cannot_close_is_an_error_not_a_failure) {
   tracker.refuse["t2"] = "the tracker is read-only";
   plan(2);
   execute();
@@ -285,8 +285,55 @@ BOOST_AUTO_TEST_CASE(a_task_the_tracker_cannot_close_is_a_warning_not_a_failure)
   settle();
   exit(child_of("run-tests"), 0);
   check_settled(group_status::completed);
-  BOOST_TEST(has_warning("closing: t2: the tracker is read-only"));
+  BOOST_TEST(has_error("closing: t2: the tracker is read-only"));
   BOOST_TEST(snapshot().closed == (std::vector<bool>{true, false}));
+}
+
+BOOST_AUTO_TEST_CASE(each_task_is_claimed_before_it_launches_and_failures_are_handed_back) {
+  tracker.claimant = "me";
+  tracker.hold_claims = true;
+  tracker.held["t2"] = "bob";
+  tracker.claim_errors["t3"] = "database is read-only";
+  config.max_concurrent = 4;
+  plan(4);
+  execute();
+  // Nothing launches before its claim is answered.
+  BOOST_TEST(agents_started() == 0U);
+  BOOST_TEST(tracker.claims == (std::vector<std::string>{"t1", "t2", "t3", "t4"}));
+  tracker.answer_claims();
+  settle();
+  BOOST_TEST(agents_started() == 2U);  // t1 and t4
+  launcher.exit_all(0);
+  settle();
+  BOOST_TEST(
+      (snapshot().tasks == std::vector<task_status>{task_status::completed, task_status::skipped,
+                                                    task_status::failed, task_status::completed}));
+  // t3 failed (its claim was refused): no tests, no close; nothing it
+  // never held is handed back.
+  check_settled(group_status::failed);
+  BOOST_TEST(tracker.released.empty());
+  BOOST_TEST(has_error("task t3 failed after 1 attempt: attempt 1 (backend-architect): could not "
+                       "start: cannot claim t3: database is read-only"),
+             maestro::core::join(snapshot().errors, "\n"));
+  BOOST_TEST(state.snapshots.at("g").actor == "me");
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_while_a_claim_is_answered_launches_nothing_and_hands_it_back) {
+  tracker.claimant = "me";
+  tracker.hold_claims = true;
+  plan(1);
+  execute();
+  stop();
+  settle();
+  tracker.answer_claims();  // claimed, but the group is stopping: not launched
+  settle();
+  BOOST_TEST(agents_started() == 0U);
+  check_settled(group_status::cancelled);
+  BOOST_TEST_REQUIRE(tracker.released.size() == 1U);
+  BOOST_TEST(tracker.released[0].id == "t1");
+  BOOST_TEST(tracker.released[0].reason ==
+             "maestro-async: cancelled in group g: "
+             "stopped before it launched");
 }
 
 BOOST_AUTO_TEST_CASE(state_that_cannot_be_written_halts_launches_and_fails_the_group) {

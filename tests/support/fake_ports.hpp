@@ -192,6 +192,7 @@ struct group_snapshot {
   std::vector<std::string> warnings;
   std::size_t flushes = 0;
   std::size_t task_changes = 0;
+  std::string actor;  ///< the record's
 };
 
 /// A state repository in memory. `fail_writes` makes every store report a
@@ -251,6 +252,7 @@ class memory_repository final : public state_repository {
     void group_changed(const core::group_machine& /*machine*/, core::clock_time /*now*/) override {}
     void flush(const core::group_machine& m) override {
       ++snap_.flushes;
+      snap_.actor = record_.actor;
       snap_.status = m.status();
       snap_.tests = m.tests();
       snap_.errors = m.errors();
@@ -272,8 +274,48 @@ class memory_repository final : public state_repository {
 };
 
 /// A tracker that closes what it is asked to, except the ids in `refuse`.
+/// With `claimant` set it holds claims: `held` ids belong to another actor,
+/// `claim_errors` are refused; with `hold_claims` every claim waits until
+/// the test calls `answer_claims`.
 class fake_tracker final : public tracker {
  public:
+  [[nodiscard]] std::string actor() const override { return claimant; }
+  void async_claim(const std::string& id, claim_handler done) override {
+    claims.push_back(id);
+    claim_result r;
+    if (const auto h = held.find(id); h != held.end()) {
+      r = {claim_outcome::held, h->second};
+    } else if (const auto e = claim_errors.find(id); e != claim_errors.end()) {
+      r = {claim_outcome::failed, e->second};
+    }
+    if (hold_claims) {
+      waiting.emplace_back(std::move(done), std::move(r));
+      return;
+    }
+    done(std::move(r));
+  }
+  /// Answers the claims held back, in order.
+  void answer_claims() {
+    auto all = std::move(waiting);
+    waiting.clear();
+    for (auto& [done, r] : all) {
+      done(std::move(r));
+    }
+  }
+  void async_release(std::vector<release_request> tasks, release_handler done) override {
+    for (auto& t : tasks) {
+      released.push_back(std::move(t));
+    }
+    done({});
+  }
+  std::string claimant;
+  std::map<std::string, std::string> held;
+  std::map<std::string, std::string> claim_errors;
+  bool hold_claims = false;
+  std::vector<std::pair<claim_handler, claim_result>> waiting;
+  std::vector<std::string> claims;
+  std::vector<release_request> released;
+
   void async_close(const std::vector<std::string>& ids, close_handler done) override {
     std::vector<std::string> closed;
     std::vector<std::string> errors;

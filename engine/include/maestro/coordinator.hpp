@@ -39,9 +39,11 @@ struct runtime_context;
 /// Where and how a coordinator works. Every pointer is borrowed and must
 /// outlive the coordinator; null means the default.
 ///
-/// `process_launcher`, `task_tracker` and `watched_source` are read by the
-/// constructor that builds the default ports (`maestro::default_ports`);
-/// the one that takes `coordinator_ports` ignores them.
+/// `process_launcher`, `task_tracker`, `watched_port` and `watched_source` are
+/// read by the constructors that build the default ports
+/// (`maestro::default_ports`); the one that takes `coordinator_ports`
+/// ignores them. A port given here must report on the coordinator's strand:
+/// build it on the strand you hand the coordinator.
 struct coordinator_options {
   /// The engine's working directory: children run here, `{workdir}`.
   std::filesystem::path workdir = std::filesystem::current_path();
@@ -60,6 +62,9 @@ struct coordinator_options {
   /// `blocked_wait_s`), and a queued task that closes there is `skipped`.
   /// Empty: no watch.
   std::filesystem::path watched_source;
+  /// A task source of the host's, watched instead of `watched_source` (the
+  /// live beads source, say).
+  task_source* watched_port = nullptr;
 };
 
 /// The ports a coordinator works through: its only way out. Every pointer
@@ -136,6 +141,9 @@ class coordinator {
   /// unless `options.process_launcher` is given.
   coordinator(const boost::asio::any_io_executor& executor, core::config config,
               std::vector<core::task> tasks, coordinator_options options = {});
+  /// The same on `strand`, which the ports of `options` report on.
+  coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
+              coordinator_options options = {});
 
   /// With the host's ports, which report on `strand` (the coordinator's
   /// executor from then on). Throws `std::invalid_argument` for a
@@ -188,7 +196,8 @@ class coordinator {
 
  private:
   /// Sets the fields that need no port; `wire` does the rest.
-  coordinator(executor_type strand, core::config config, std::vector<core::task> tasks,
+  struct fields_only {};
+  coordinator(fields_only, executor_type strand, core::config config, std::vector<core::task> tasks,
               coordinator_options options);
   /// Plans, and readies the runtime's context, through `ports`.
   void wire(coordinator_ports ports);

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -38,6 +40,12 @@ class bd_client {
   bd_client(boost::asio::any_io_executor executor, std::string program,
             std::filesystem::path workdir, std::vector<std::string> environment,
             std::chrono::milliseconds timeout);
+  bd_client(const bd_client&) = delete;
+  bd_client& operator=(const bd_client&) = delete;
+  /// Kills the calls still running (SIGKILL to their process groups), so
+  /// that a client that is done with waits for no `bd`; their handlers
+  /// still run, with the exit they got.
+  ~bd_client();
 
   /// Runs `bd ARGS...`. `done` gets an error only when the process could
   /// not be started (the program is missing, descriptors ran out). Throws
@@ -50,6 +58,8 @@ class bd_client {
   std::filesystem::path workdir_;
   std::vector<std::string> environment_;
   std::chrono::milliseconds timeout_;
+  /// The process groups of the calls not reaped yet.
+  std::shared_ptr<std::unordered_set<int>> running_ = std::make_shared<std::unordered_set<int>>();
 };
 
 }  // namespace maestro

@@ -33,4 +33,16 @@ class bd_error : public std::runtime_error {
 [[nodiscard]] std::vector<core::task> parse_bd_issues(std::string_view output,
                                                       std::string_view command);
 
+/// As above, and marks what another actor holds (SPEC section 1): an issue
+/// `in_progress` or `blocked` whose `assignee` is not `actor` gets
+/// `claimed_by` (the assignee, or empty when there is none).
+[[nodiscard]] std::vector<core::task> parse_bd_issues(std::string_view output,
+                                                      std::string_view command,
+                                                      const std::string& actor);
+
+/// The `assignee` of each issue in `bd` output, by id (empty: none).
+/// Throws as `parse_bd_issues`.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> bd_assignees(
+    std::string_view output, std::string_view command);
+
 }  // namespace maestro

@@ -25,6 +25,7 @@ class file_task_source final : public task_source {
 
   [[nodiscard]] std::vector<core::task> load() override;
   [[nodiscard]] std::unique_ptr<subscription> watch(std::unordered_set<std::string> closed,
+                                                    interest_query interest,
                                                     closed_handler on_closed,
                                                     warning_handler on_warning) override;
 

@@ -47,6 +47,7 @@ inline constexpr std::string_view agent_limits = "agents";            // in `lim
 inline constexpr std::string_view test_status = "test_status";
 inline constexpr std::string_view engine_pid = "engine_pid";
 inline constexpr std::string_view source = "source";
+inline constexpr std::string_view actor = "actor";  // who claims in the tracker, or null
 inline constexpr std::string_view epics = "epics";  // closed after the group's tasks
 inline constexpr std::string_view epic_id = "id";   // in an entry of `epics`
 inline constexpr std::string_view tasks = "tasks";
@@ -137,6 +138,7 @@ struct group_metadata {
   std::map<std::string, int> agent_limits;
   std::optional<core::test_status> tests;  ///< nullopt: not run (null)
   std::optional<std::string> source;
+  std::optional<std::string> actor;
   /// The entries of `epics` that have the right shape.
   std::vector<epic_metadata> epics;
 };
@@ -207,6 +209,7 @@ struct metadata_header {
   core::test_status tests = core::test_status::not_run;
   int engine_pid = 0;
   std::string_view source;
+  std::string_view actor;  ///< empty: null
   std::span<const epic_entry> epics;
 };
 

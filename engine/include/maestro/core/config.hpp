@@ -121,6 +121,20 @@ struct launcher_config {
   std::vector<std::string> srun_args;
 };
 
+/// `beads`: the live beads source (SPEC section 10).
+struct beads_config {
+  /// Who claims: `beads.actor`, else `BEADS_ACTOR`, else
+  /// `maestro-async@HOSTNAME` (the adapter decides when this is empty).
+  std::optional<std::string> actor;
+  /// Each `bd` call's time limit; 0 for none.
+  double timeout_s = 30;
+  /// The safety re-check's period, for a Dolt server whose writes leave no
+  /// trace under `.beads/`; 0 disables it.
+  double recheck_s = 120;
+  /// Hand back the claims of tasks that did not complete.
+  bool release_claims = true;
+};
+
 /// `group_by`: where parallel groups come from besides markers (SPEC
 /// section 2). A marker always wins.
 enum class grouping {
@@ -163,6 +177,7 @@ struct config {
   bool close_tasks = defaults::close_tasks;
   launcher_config launcher;
   grouping group_by = grouping::marker;
+  beads_config beads;
 
   /// The keyword table in force: `auto_detect`, or the built-in one.
   [[nodiscard]] const keyword_table& keywords() const {

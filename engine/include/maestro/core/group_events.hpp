@@ -188,6 +188,15 @@ struct exited_event {
 struct timer_event {
   timer_id id;
 };
+/// The tracker would not let the engine claim the task of `attempt`:
+/// another actor holds it. The task is `skipped` (`claimed by HOLDER`) and
+/// the attempt does not count. (Any other refusal of a claim is a
+/// `launch_failed_event`: a failed attempt.)
+struct claim_refused_event {
+  std::size_t task = 0;
+  std::uint32_t attempt = 0;
+  std::string holder;
+};
 struct source_closed_event {
   std::string id;  ///< a task the source now shows closed
 };
@@ -202,6 +211,10 @@ struct close_done_event {
   std::vector<std::size_t> closed;             ///< tasks the tracker closed
   std::vector<std::string> errors;             ///< one line per task or epic it could not close
   std::vector<std::size_t> closed_epics = {};  ///< indices into the machine's `epics()`
+};
+/// The tracker took back the claims of `release_claims_action`.
+struct release_done_event {
+  std::vector<std::string> errors;  ///< one line per task it could not release
 };
 struct stop_event {
   stop_mode mode = stop_mode::graceful;
@@ -219,8 +232,8 @@ struct halt_event {
 struct room_event {};
 using event_body =
     std::variant<start_event, refresh_done_event, launched_event, launch_failed_event, exited_event,
-                 timer_event, source_closed_event, tests_done_event, close_done_event, stop_event,
-                 halt_event, room_event>;
+                 timer_event, claim_refused_event, source_closed_event, tests_done_event,
+                 close_done_event, release_done_event, stop_event, halt_event, room_event>;
 struct event {
   clock_time now;
   event_body body;
@@ -267,6 +280,13 @@ struct close_tasks_action {
   std::vector<std::size_t> epics = {};
   friend bool operator==(const close_tasks_action&, const close_tasks_action&) = default;
 };
+/// Hand back to the tracker the tasks the engine claimed that did not
+/// complete (`group_settings::claims`): the last step before the group
+/// finishes. The runtime knows which of them it did claim.
+struct release_claims_action {
+  std::vector<std::size_t> tasks;
+  friend bool operator==(const release_claims_action&, const release_claims_action&) = default;
+};
 /// The task's state changed: at most one per task per event, in the order
 /// of their first change, after the event's other actions (but `finished`).
 struct task_changed_action {
@@ -286,7 +306,7 @@ struct finished_action {
 using action =
     std::variant<run_refresh_action, launch_action, signal_action, signal_command_action,
                  set_timer_action, cancel_timer_action, run_tests_action, close_tasks_action,
-                 task_changed_action, group_changed_action, finished_action>;
+                 release_claims_action, task_changed_action, group_changed_action, finished_action>;
 
 /// One readable line, such as `launch(t0#1, a)`: `tN` is the task of index
 /// N, `#K` the attempt (or a timer's generation); deadlines in seconds

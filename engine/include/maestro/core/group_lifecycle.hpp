@@ -17,6 +17,7 @@ enum class group_lifecycle : std::uint8_t {
   running,     ///< its tasks run, or wait to
   testing,     ///< the test command runs
   closing,     ///< the tracker closes the completed tasks
+  releasing,   ///< the tracker takes back the claims of tasks that did not complete
   finished,    ///< ended, after its tasks' phase
   dropped      ///< ended before its tasks' phase: cancelled before or during the refresh
 };
@@ -29,6 +30,7 @@ constexpr auto enum_names(group_lifecycle) noexcept {
       {group_lifecycle::running, "running"},
       {group_lifecycle::testing, "testing"},
       {group_lifecycle::closing, "closing"},
+      {group_lifecycle::releasing, "releasing"},
       {group_lifecycle::finished, "finished"},
       {group_lifecycle::dropped, "dropped"},
   });
@@ -60,7 +62,7 @@ constexpr auto enum_names(stop_reason) noexcept {
 /// Whether the group waits for the refresh or test command, or the tracker.
 [[nodiscard]] constexpr bool awaits_command(group_lifecycle life) noexcept {
   return life == group_lifecycle::refreshing || life == group_lifecycle::testing ||
-         life == group_lifecycle::closing;
+         life == group_lifecycle::closing || life == group_lifecycle::releasing;
 }
 
 /// The phase of a group at `life`: the Python coordinator's four.

@@ -115,9 +115,11 @@ class group_machine {
   void on(const launch_failed_event& e, clock_time now);
   void on(const exited_event& e, clock_time now);
   void on(const timer_event& e, clock_time now);
+  void on(const claim_refused_event& e, clock_time now);
   void on(const source_closed_event& e, clock_time now);
   void on(const tests_done_event& e, clock_time now);
   void on(const close_done_event& e, clock_time now);
+  void on(const release_done_event& e, clock_time now);
   void on(const stop_event& e, clock_time now);
   void on(const halt_event& e, clock_time now);
   void on(const room_event& e, clock_time now);
@@ -140,6 +142,8 @@ class group_machine {
   void cancel_group_timers();
   void maybe_post_execution(clock_time now);
   void conclude();
+  /// The completed tasks, each after those of them it waits for.
+  [[nodiscard]] std::vector<std::size_t> completed_in_dependency_order() const;
   void finish_group(group_lifecycle end);
   [[nodiscard]] bool stopping() const noexcept { return stop_ != stop_reason::none; }
   [[nodiscard]] bool is_finished() const noexcept { return maestro::core::is_finished(life_); }
@@ -159,6 +163,7 @@ class group_machine {
   ready_queue ready_;  // a lane per agent of `slots_`, and the delayed tasks
   timer_book timers_;
   group_lifecycle life_ = group_lifecycle::pending;
+  group_lifecycle after_release_ = group_lifecycle::finished;  // where `releasing` leads
   stop_reason stop_ = stop_reason::none;
   bool halt_noted_ = false;                         // a second halt adds no second error
   group_status outcome_ = group_status::completed;  // the final status, once concluded

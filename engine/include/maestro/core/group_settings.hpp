@@ -40,6 +40,10 @@ struct group_settings {
   bool refresh_required = false;
   bool test_required = false;
   bool close_tasks = defaults::close_tasks;
+  /// The tracker holds claims: the runtime claims each task before its
+  /// first launch, and the group ends by handing back the claims of tasks
+  /// that did not complete (`release_claims_action`).
+  bool claims = false;
 };
 
 /// The time limit of an attempt with `agent` of a task whose own limit

@@ -46,6 +46,11 @@ struct task {
   /// beads' `issue_type` (`task`, `bug`, `feature`, `epic`, ...); `task`
   /// when absent. An epic is a container, never run (SPEC section 1).
   std::string issue_type = "task";
+  /// Set by a source with claims (live beads) when the task is
+  /// `in_progress` or `blocked` and not the engine's actor's: who holds it,
+  /// or empty when no one is assigned. Such a task is not run
+  /// (`skip_reason::claimed`, SPEC section 1).
+  std::optional<std::string> claimed_by;
   /// The record's `_type` (Dolt-era exports); `issue` when absent.
   std::string record_type = "issue";
   /// 1-based line of the record in its source, 0 when unknown.
@@ -58,7 +63,8 @@ enum class skip_reason {
   closed_status,   ///< `closed` or `tombstone`
   parked_status,   ///< `deferred`, `pinned` or `hooked`
   unknown_status,  ///< a custom status the engine does not run
-  epic             ///< an epic: a container of tasks, never run itself
+  epic,            ///< an epic: a container of tasks, never run itself
+  claimed          ///< another actor holds it in the tracker (`claimed_by`)
 };
 
 constexpr auto enum_names(skip_reason) noexcept {
@@ -68,6 +74,7 @@ constexpr auto enum_names(skip_reason) noexcept {
       {skip_reason::parked_status, "parked"},
       {skip_reason::unknown_status, "unknown status"},
       {skip_reason::epic, "epic"},
+      {skip_reason::claimed, "claimed"},
   });
 }
 
@@ -75,8 +82,12 @@ constexpr auto enum_names(skip_reason) noexcept {
 [[nodiscard]] std::string_view to_string(skip_reason reason) noexcept;
 
 /// Whether a task is run, and if not, why. Statuses `open`, `in_progress`
-/// and `blocked` are run, except for epics.
+/// and `blocked` are run, except for epics and tasks another actor holds.
 [[nodiscard]] std::optional<skip_reason> why_not_run(const task& t) noexcept;
+
+/// Why a claimed task is not run: `claimed by NAME`, or `in progress,
+/// unassigned` (`blocked, unassigned`); empty when `claimed_by` is unset.
+[[nodiscard]] std::string claim_text(const task& t);
 
 /// True for `issue_type` `epic`.
 [[nodiscard]] bool is_epic(const task& t) noexcept;

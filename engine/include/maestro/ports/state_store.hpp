@@ -59,6 +59,8 @@ struct group_record {
   std::map<std::string, int> agent_limits;
   int engine_pid = 0;
   std::string source;
+  /// Who claims the group's tasks in the tracker; empty when it has no claims.
+  std::string actor;
   /// Kept from an earlier run of the group (resume); now when empty.
   std::string created_at;
 };
