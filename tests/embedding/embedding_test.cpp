@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +30,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <maestro/adapters/beads_live.hpp>
 #include <maestro/adapters/config_file.hpp>
 #include <maestro/adapters/task_file.hpp>
 #include <maestro/coordinator.hpp>
@@ -388,6 +390,69 @@ BOOST_AUTO_TEST_CASE(immediate_stop_from_a_thread_outside_the_io_context) {
     BOOST_CHECK_MESSAGE(process_gone(pid), "agent " << pid << " is still running");
   }
   kill_leftovers(fx.pids());
+}
+
+BOOST_AUTO_TEST_CASE(the_live_beads_ports_on_four_threads) {
+  // The beads source as docs/embedding.md shows it: the ports are built on
+  // the strand the coordinator is given, and report there, while four
+  // threads run the io_context. The tracker is the bd double.
+  embedding_fixture fx;
+  const std::string bd = MAESTRO_FAKE_BD;
+  const auto bd_in_dir = [&](std::vector<std::string> args) {
+    std::string line = "cd '" + fx.dir.path().string() + "' && " + bd;
+    for (const auto& a : args) {
+      line += " '" + a + "'";
+    }
+    return std::system((line + " > /dev/null").c_str());  // NOLINT(cert-env33-c): a test's setup
+  };
+  std::ofstream(fx.dir.path() / "issues.jsonl")
+      << R"({"id":"emb-1","title":"[P:Group-emb] one","status":"open"})" << '\n'
+      << R"({"id":"emb-2","title":"[P:Group-emb] two","status":"open"})" << '\n'
+      << R"({"id":"emb-3","title":"[P:Group-emb] three","status":"open",)"
+      << R"("dependencies":[{"issue_id":"emb-3","depends_on_id":"emb-1","type":"blocks"}]})"
+      << '\n';
+  BOOST_REQUIRE_EQUAL(bd_in_dir({"init", "--prefix", "emb"}), 0);
+  BOOST_REQUIRE_EQUAL(bd_in_dir({"import", "-i", "issues.jsonl"}), 0);
+
+  auto config = embedding_fixture::config({"stamp", fx.stamps().string(), "sleep", "20"}, 4);
+  config.beads.actor = "host";
+  auto settings = maestro::make_bd_settings(config.beads, bd, fx.dir.path());
+  asio::io_context io;
+  const auto strand = asio::make_strand(io.get_executor());
+  maestro::bd_tracker tracker(strand, settings);
+  maestro::bd_task_source source(strand, settings);
+  auto options = fx.options();
+  options.task_tracker = &tracker;
+  options.watched_port = &source;
+  maestro::coordinator coordinator(maestro::coordinator::executor_type(strand), config,
+                                   maestro::load_beads(settings), options);
+  std::optional<maestro::run_outcome> outcome;
+  {
+    io_threads threads(io, 4);
+    auto done =
+        coordinator.async_execute(group_id, maestro::completed_group::refuse, asio::use_future);
+    outcome = get_or_stop(done, coordinator);
+  }
+  BOOST_CHECK_EQUAL(outcome->exit_code(), 0);
+  const auto metadata = fx.metadata();  // the checks below hold references into it
+  BOOST_CHECK_EQUAL(metadata.at("actor").as_string(), "host");
+  BOOST_CHECK(metadata.at("errors").as_array().empty());
+  BOOST_CHECK_EQUAL(lines_of(fx.stamps()).size(), 6U);
+  // Closed in the tracker, through bd, as the host's actor.
+  std::string shown;
+  {
+    const auto out = fx.dir.path() / "shown.json";
+    std::system(("cd '" + fx.dir.path().string() + "' && " + bd +  // NOLINT(cert-env33-c)
+                 " list --json --all --limit 0 > '" + out.string() + "'")
+                    .c_str());
+    shown = read_file(out);
+  }
+  const auto listed = json::parse(shown);
+  BOOST_CHECK_EQUAL(listed.as_array().size(), 3U);
+  for (const auto& issue : listed.as_array()) {
+    BOOST_CHECK_EQUAL(issue.at("status").as_string(), "closed");
+    BOOST_CHECK_EQUAL(issue.at("assignee").as_string(), "host");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(plain_callback_token) {
