@@ -1,6 +1,9 @@
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
@@ -474,7 +477,9 @@ class beads_watch final : public task_source::subscription {
         if ((change.mask & in_isdir) != 0 && (change.mask & (in_create | in_moved_to)) != 0) {
           watch_tree(change.dir / change.name);  // a new directory: watched too
         }
-        hint();
+        if (changed(change)) {
+          hint();
+        }
       });
     } else if (watcher_) {
       warn("no .beads directory found from " + settings_.workdir.string() +
@@ -500,8 +505,49 @@ class beads_watch final : public task_source::subscription {
          it.increment(ec)) {
       if (it->is_directory(ec) && !it->is_symlink(ec)) {
         (void)watcher_->watch(it->path(), beads_mask);
+      } else if (it->is_regular_file(ec)) {
+        (void)changed_file(it->path().string());  // the baseline
       }
     }
+  }
+
+  // The identity and content stamp of a file: what a write changes and a
+  // read does not.
+  struct file_stamp {
+    ino_t inode = 0;
+    off_t size = 0;
+    std::int64_t mtime_ns = 0;
+    friend bool operator==(const file_stamp&, const file_stamp&) = default;
+  };
+
+  // True when the file at `path` differs from when it was last seen (or is
+  // new, or gone).
+  bool changed_file(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      return stamps_.erase(path) > 0;
+    }
+    const file_stamp now{st.st_ino, st.st_size,
+                         std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+    const auto [it, added] = stamps_.try_emplace(path, now);
+    if (added) {
+      return true;
+    }
+    if (it->second == now) {
+      return false;
+    }
+    it->second = now;
+    return true;
+  }
+
+  // Whether an inotify event is worth asking bd about. bd's reads open
+  // files for writing too (a lock file): closing one unchanged is no news,
+  // or each `bd show` of the engine's would call for another.
+  bool changed(const file_change& change) {
+    if (change.overflow || change.name.empty() || (change.mask & in_isdir) != 0) {
+      return true;
+    }
+    return changed_file((change.dir / change.name).string());
   }
 
   void hint() {
@@ -616,6 +662,7 @@ class beads_watch final : public task_source::subscription {
   task_source::closed_handler on_closed_;
   task_source::warning_handler on_warning_;
   std::optional<inotify_watcher> watcher_;
+  std::unordered_map<std::string, file_stamp> stamps_;  // files under .beads/, as last seen
   asio::steady_timer debounce_;
   asio::steady_timer recheck_;
   bool armed_ = false;

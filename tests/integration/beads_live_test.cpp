@@ -92,16 +92,16 @@ struct beads_fixture : engine_fixture {
     return "./" + name;
   }
 
-  /// Group B's t-5 waits for alice's t-3 (blocked_wait_s 60): starts
+  /// Group B's t-5 waits for alice's t-3 (`blocked_wait_s`): starts
   /// `execute B` with `program` as bd and returns once t-5 is blocked.
-  [[nodiscard]] running_process wait_for_alice(const std::string& program) const {
+  [[nodiscard]] running_process wait_for_alice(const std::string& program,
+                                               int blocked_wait_s = 60) const {
     import(
         std::string(backlog) +
         R"({"id":"t-5","title":"after alice [P:Group-B]","status":"open","dependencies":[{"issue_id":"t-5","depends_on_id":"t-3","type":"blocks"}]}
 )");
-    beads_config(
-        "\"blocked_wait_s\": 60, \"agent_defaults\": {\"command\": [\"sh\", \"-c\", "
-        "\"echo {id} >> ran\"]}");
+    beads_config("\"blocked_wait_s\": " + std::to_string(blocked_wait_s) +
+                 ", \"agent_defaults\": {\"command\": [\"sh\", \"-c\", \"echo {id} >> ran\"]}");
     auto engine = start_process(beads_line({"execute", "B"}, program), dir.path());
     BOOST_TEST_REQUIRE(eventually([&] {
       return fs::exists(group_path("B") / "metadata.json") &&
@@ -383,6 +383,25 @@ BOOST_AUTO_TEST_CASE(a_show_refused_drops_the_hint_with_a_warning) {
   BOOST_TEST(r.err.find("bd show failed: Error: busy; the hint is dropped") != std::string::npos,
              r.err);
   BOOST_TEST(read_file(dir.path() / "ran") == "t-5\n");
+}
+
+// bd's reads open files for writing too (the double's lock file, Dolt's):
+// the engine's own `bd show` must not count as a change, or each would
+// call for the next.
+BOOST_AUTO_TEST_CASE(the_engines_own_reads_are_not_hints) {
+  dir.write("bd-logged", "#!/bin/sh\necho \"$*\" >> bd.log\nexec " + bd_path + " \"$@\"\n");
+  fs::permissions(dir.path() / "bd-logged", fs::perms::owner_all);
+  auto engine = wait_for_alice("./bd-logged", 3);
+  // One change by someone else: one hint, one `bd show`.
+  BOOST_TEST_REQUIRE(bd({"update", "t-2", "--append-notes", "a note"}).exit_code == 0);
+  const auto r = engine.wait();
+  BOOST_TEST(r.exit_code == 4, r.err);  // t-5 still waits for alice when blocked_wait_s ends
+  std::size_t shows = 0;
+  for (const auto& line : lines("bd.log")) {
+    shows += line.starts_with("show ") ? 1 : 0;
+  }
+  BOOST_TEST(shows >= 1U);
+  BOOST_TEST(shows <= 2U, joined(lines("bd.log")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
