@@ -312,8 +312,15 @@ void group_runner::launch(const core::launch_action& l) {
               claimed_[l.task] = true;  // handed back at the end if it does not complete
               if (stopped) {
                 push(core::launch_failed_event{l.task, l.attempt, "stopped before it launched"});
-              } else {
+                return;
+              }
+              // As in `run`: what throws (memory, descriptors) halts the
+              // group rather than leaving the event loop.
+              try {
                 spawn(l);
+              } catch (const std::exception& error) {
+                push(core::halt_event{std::string("internal error: ") + error.what()});
+                push(core::launch_failed_event{l.task, l.attempt, error.what()});
               }
               return;
             case tracker::claim_outcome::held:
