@@ -202,8 +202,11 @@ void bd_tracker::async_claim(const std::string& id, claim_handler done) {
   enqueue([this, id, done = std::move(done)](std::function<void()> next) mutable {
     client_.async_run(
         {"update", id, "--claim", "--json", "--actor", settings_.actor},
-        [this, id, done = std::move(done), next = std::move(next)](error_code ec,
-                                                                   bd_result r) mutable {
+        [this, id, alive = std::weak_ptr<int>(alive_), done = std::move(done),
+         next = std::move(next)](error_code ec, bd_result r) mutable {
+          if (alive.expired()) {
+            return;  // the tracker is gone: nobody to tell
+          }
           if (ec) {
             done({claim_outcome::failed,
                   "cannot start " + core::printable(settings_.program) + ": " + ec.message()});
@@ -236,8 +239,11 @@ void bd_tracker::async_claim(const std::string& id, claim_handler done) {
           const std::string refusal = bd_message(r);
           client_.async_run(
               {"show", id, "--json"},
-              [this, id, refusal, done = std::move(done), next = std::move(next)](
-                  error_code show_ec, const bd_result& shown) {
+              [this, id, refusal, alive = std::weak_ptr<int>(alive_), done = std::move(done),
+               next = std::move(next)](error_code show_ec, const bd_result& shown) {
+                if (alive.expired()) {
+                  return;
+                }
                 if (!show_ec && !shown.timed_out && shown.exit_code == 0) {
                   try {
                     for (const auto& [issue, holder] : bd_assignees(shown.out, "show")) {
@@ -282,8 +288,11 @@ void bd_tracker::release_one(std::shared_ptr<std::vector<release_request>> tasks
   // taken it since.
   client_.async_run(
       {"show", (*tasks)[k].id, "--json"},
-      [this, tasks, k, errors, done = std::move(done), next = std::move(next)](
-          error_code ec, bd_result r) mutable {
+      [this, tasks, k, errors, alive = std::weak_ptr<int>(alive_), done = std::move(done),
+       next = std::move(next)](error_code ec, bd_result r) mutable {
+        if (alive.expired()) {
+          return;
+        }
         const auto& t = (*tasks)[k];
         const auto fail = [&](std::string why) { errors->push_back(t.id + ": " + std::move(why)); };
         bool ours = false;
@@ -309,8 +318,11 @@ void bd_tracker::release_one(std::shared_ptr<std::vector<release_request>> tasks
         client_.async_run(
             {"update", t.id, "--status", "open", "--assignee", "", "--append-notes", t.reason,
              "--json", "--actor", settings_.actor},
-            [this, tasks, k, errors, done = std::move(done), next = std::move(next)](
-                error_code uec, const bd_result& u) mutable {
+            [this, tasks, k, errors, alive = std::weak_ptr<int>(alive_), done = std::move(done),
+             next = std::move(next)](error_code uec, const bd_result& u) mutable {
+              if (alive.expired()) {
+                return;
+              }
               const auto& released = (*tasks)[k];
               if (uec) {
                 errors->push_back(released.id + ": cannot start " +
@@ -335,8 +347,12 @@ void bd_tracker::async_close(const std::vector<std::string>& ids, close_handler 
     args.insert(args.end(), ids.begin(), ids.end());
     args.insert(args.end(),
                 {"--reason", "maestro-async: completed", "--json", "--actor", settings_.actor});
-    client_.async_run(std::move(args), [this, ids, done = std::move(done), next = std::move(next)](
+    client_.async_run(std::move(args), [this, ids, alive = std::weak_ptr<int>(alive_),
+                                        done = std::move(done), next = std::move(next)](
                                            error_code ec, const bd_result& r) mutable {
+      if (alive.expired()) {
+        return;
+      }
       std::vector<std::string> closed;
       std::vector<std::string> errors;
       if (ec) {
@@ -396,36 +412,40 @@ void bd_tracker::close_each(std::shared_ptr<std::vector<std::string>> ids, std::
     next();
     return;
   }
-  client_.async_run({"close", (*ids)[k], "--reason", "maestro-async: completed", "--json",
-                     "--actor", settings_.actor},
-                    [this, ids, k, closed, errors, done = std::move(done), next = std::move(next)](
-                        error_code ec, const bd_result& r) mutable {
-                      const std::string& id = (*ids)[k];
-                      bool ok = false;
-                      if (ec) {
-                        errors->push_back(id + ": cannot start " +
-                                          core::printable(settings_.program) + ": " + ec.message());
-                      } else if (r.timed_out) {
-                        errors->push_back(id + ": " + no_answer("bd close", settings_.timeout));
-                      } else if (r.exit_code == 0) {
-                        try {
-                          for (const auto& t : parse_bd_issues(r.out, "close")) {
-                            ok = ok || (t.id == id && core::is_closed_status(t.status));
-                          }
-                          if (!ok) {
-                            errors->push_back(id + ": " + message_about(r, id));
-                          }
-                        } catch (const std::exception& e) {
-                          errors->push_back(id + ": " + e.what());
-                        }
-                      } else {
-                        errors->push_back(id + ": " + message_about(r, id));
-                      }
-                      if (ok) {
-                        closed->push_back(id);
-                      }
-                      close_each(ids, k + 1, closed, errors, std::move(done), std::move(next));
-                    });
+  client_.async_run(
+      {"close", (*ids)[k], "--reason", "maestro-async: completed", "--json", "--actor",
+       settings_.actor},
+      [this, ids, k, closed, errors, alive = std::weak_ptr<int>(alive_), done = std::move(done),
+       next = std::move(next)](error_code ec, const bd_result& r) mutable {
+        if (alive.expired()) {
+          return;
+        }
+        const std::string& id = (*ids)[k];
+        bool ok = false;
+        if (ec) {
+          errors->push_back(id + ": cannot start " + core::printable(settings_.program) + ": " +
+                            ec.message());
+        } else if (r.timed_out) {
+          errors->push_back(id + ": " + no_answer("bd close", settings_.timeout));
+        } else if (r.exit_code == 0) {
+          try {
+            for (const auto& t : parse_bd_issues(r.out, "close")) {
+              ok = ok || (t.id == id && core::is_closed_status(t.status));
+            }
+            if (!ok) {
+              errors->push_back(id + ": " + message_about(r, id));
+            }
+          } catch (const std::exception& e) {
+            errors->push_back(id + ": " + e.what());
+          }
+        } else {
+          errors->push_back(id + ": " + message_about(r, id));
+        }
+        if (ok) {
+          closed->push_back(id);
+        }
+        close_each(ids, k + 1, closed, errors, std::move(done), std::move(next));
+      });
 }
 
 // --- the watch -------------------------------------------------------------

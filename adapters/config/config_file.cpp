@@ -389,6 +389,15 @@ constexpr std::array<field<launcher_config>, 3> launcher_fields{{
     {"srun_args", &assign<&launcher_config::srun_args, read_string_array>},
 }};
 
+// SPEC section 10: every `bd` call has a time limit, so 0 is no value.
+double read_positive_seconds(const json::value& v, const std::string& path) {
+  const double d = read_seconds(v, path);
+  if (d <= 0) {
+    fail(path, "a number of seconds > 0", v);
+  }
+  return d;
+}
+
 std::optional<std::string> read_actor(const json::value& v, const std::string& path) {
   if (v.is_null()) {
     return std::nullopt;
@@ -398,7 +407,7 @@ std::optional<std::string> read_actor(const json::value& v, const std::string& p
 
 constexpr std::array<field<core::beads_config>, 4> beads_fields{{
     {"actor", &assign<&core::beads_config::actor, read_actor>},
-    {"timeout_s", &assign<&core::beads_config::timeout_s, read_seconds>},
+    {"timeout_s", &assign<&core::beads_config::timeout_s, read_positive_seconds>},
     {"recheck_s", &assign<&core::beads_config::recheck_s, read_seconds>},
     {"release_claims", &assign<&core::beads_config::release_claims, read_bool>},
 }};

@@ -65,8 +65,11 @@ std::ostream& operator<<(std::ostream& out, const action& a) {
                    for (std::size_t i = 0; i < c.tasks.size(); ++i) {
                      out << (i == 0 ? "t" : ", t") << c.tasks[i];
                    }
-                   for (const auto e : c.epics) {
-                     out << ", epic " << e;
+                   for (std::size_t k = 0; k < c.epics.size(); ++k) {
+                     out << ", epic " << c.epics[k];
+                     if (k < c.epic_slots.size()) {
+                       out << " after " << c.epic_slots[k];
+                     }
                    }
                    out << ')';
                  },

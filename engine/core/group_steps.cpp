@@ -286,18 +286,48 @@ void group_machine::conclude() {
         epics.push_back(k);
       }
     }
-    out_->emplace_back(close_tasks_action{completed_in_dependency_order(), std::move(epics)});
+    out_->emplace_back(close_order(epics));
     return;
   }
   finish_group(group_lifecycle::finished);
 }
 
-std::vector<std::size_t> group_machine::completed_in_dependency_order() const {
-  // Kahn's algorithm over the completed tasks, lowest index first among
-  // the ready: a tracker refuses to close a task whose blocker is open
-  // (bd does), so blockers come first.
+close_tasks_action group_machine::close_order(const std::vector<std::size_t>& epics) const {
+  // Kahn's algorithm over the completed tasks and the epics to close, the
+  // lowest task index first among the ready: a tracker refuses to close a
+  // task whose blocker is open (bd does), and an epic whose children are.
+  // An epic is ready once its completed children are out (nested epics
+  // first, as `epics` lists them); a task that depends on an epic waits
+  // for it.
+  close_tasks_action out;
   std::vector<std::size_t> waiting(tasks_.size(), 0);
+  std::vector<std::vector<std::size_t>> epics_of(tasks_.size());  // task -> positions in `epics`
+  std::vector<std::size_t> epic_waiting(epics.size(), 0);
+  for (std::size_t e = 0; e < epics.size(); ++e) {
+    for (const auto i : epics_[epics[e]].tasks) {
+      if (board_[i].status == task_status::completed) {
+        epics_of[i].push_back(e);
+        ++epic_waiting[e];
+      }
+    }
+    for (const auto d : epics_[epics[e]].dependents) {
+      waiting[d] += board_[d].status == task_status::completed ? 1 : 0;
+    }
+  }
   std::vector<std::size_t> ready;
+  const auto make_ready = [&ready](std::size_t i) {
+    ready.push_back(i);
+    std::push_heap(ready.begin(), ready.end(), std::greater<>{});
+  };
+  const auto close_epic = [&](std::size_t e) {
+    out.epics.push_back(epics[e]);
+    out.epic_slots.push_back(out.tasks.size());
+    for (const auto d : epics_[epics[e]].dependents) {
+      if (board_[d].status == task_status::completed && --waiting[d] == 0) {
+        make_ready(d);
+      }
+    }
+  };
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     if (board_[i].status != task_status::completed) {
       continue;
@@ -305,26 +335,41 @@ std::vector<std::size_t> group_machine::completed_in_dependency_order() const {
     for (const auto d : tasks_[i].waits_for) {
       waiting[i] += board_[d].status == task_status::completed ? 1 : 0;
     }
-    if (waiting[i] == 0) {
-      ready.push_back(i);
+  }
+  for (std::size_t e = 0; e < epics.size(); ++e) {
+    if (epic_waiting[e] == 0) {
+      close_epic(e);  // every child was closed in the tracker
     }
   }
-  std::vector<std::size_t> order;
-  order.reserve(count(task_status::completed));
-  std::make_heap(ready.begin(), ready.end(), std::greater<>{});
+  for (std::size_t i = 0; i < tasks_.size(); ++i) {
+    if (board_[i].status == task_status::completed && waiting[i] == 0) {
+      make_ready(i);
+    }
+  }
+  out.tasks.reserve(count(task_status::completed));
   while (!ready.empty()) {
     std::pop_heap(ready.begin(), ready.end(), std::greater<>{});
     const auto i = ready.back();
     ready.pop_back();
-    order.push_back(i);
+    out.tasks.push_back(i);
     for (const auto d : deps_.dependents(i)) {
       if (board_[d].status == task_status::completed && --waiting[d] == 0) {
-        ready.push_back(d);
-        std::push_heap(ready.begin(), ready.end(), std::greater<>{});
+        make_ready(d);
+      }
+    }
+    for (const auto e : epics_of[i]) {  // in list order: nested epics first
+      if (--epic_waiting[e] == 0) {
+        close_epic(e);
       }
     }
   }
-  return order;
+  // No epic closes before a task: slots that all equal the task count say
+  // nothing the default does not.
+  if (std::all_of(out.epic_slots.begin(), out.epic_slots.end(),
+                  [&](std::size_t slot) { return slot == out.tasks.size(); })) {
+    out.epic_slots.clear();
+  }
+  return out;
 }
 
 void group_machine::finish_group(group_lifecycle end) {

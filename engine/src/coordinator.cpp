@@ -521,6 +521,26 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
       request.epics.push_back(std::move(closing));
     }
   }
+  // The tasks that depend on an epic closed with them (their own `blocks`
+  // on it, not one inherited from a parent) are closed after it.
+  if (!request.epics.empty()) {
+    std::unordered_map<std::string_view, std::size_t> closing_epic;
+    for (std::size_t e = 0; e < request.epics.size(); ++e) {
+      closing_epic.emplace(request.epics[e].id, e);
+    }
+    for (std::size_t k = 0; k < stage.tasks.size(); ++k) {
+      for (const auto& gate : plan_.tasks[stage.tasks[k]].waits_for) {
+        if (gate.via.empty() && !gate.epic.empty()) {
+          if (const auto e = closing_epic.find(gate.epic); e != closing_epic.end()) {
+            auto& dependents = request.epics[e->second].dependents;
+            if (dependents.empty() || dependents.back() != k) {
+              dependents.push_back(k);  // once, though it waits for each of the epic's leaves
+            }
+          }
+        }
+      }
+    }
+  }
   // The lookups are not needed while the group runs (which may be long, and
   // hold 100,000 tasks).
   earlier = {};

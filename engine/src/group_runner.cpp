@@ -64,7 +64,7 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
                std::move(request_.epics)),
       wake_(strand_),
       children_(machine_.tasks().size()),
-      claimed_(machine_.settings().claims ? machine_.tasks().size() : 0, false) {}
+      claimed_(machine_.settings().claims ? machine_.tasks().size() : 0, claim::none) {}
 
 group_runner::~group_runner() = default;
 
@@ -75,12 +75,15 @@ void group_runner::push(core::event_body body) {
   }
 }
 
-void group_runner::push_later(core::event_body body) {
-  asio::post(strand_, [this, alive = std::weak_ptr<int>(alive_), body = std::move(body)]() mutable {
-    if (!alive.expired()) {
-      push(std::move(body));
-    }
-  });
+std::function<void(core::event_body)> group_runner::pusher() {
+  // What it needs is copied now: the port may answer after the runner.
+  return [this, strand = strand_, alive = std::weak_ptr<int>(alive_)](core::event_body body) {
+    asio::post(strand, [this, alive, body = std::move(body)]() mutable {
+      if (!alive.expired()) {
+        push(std::move(body));
+      }
+    });
+  };
 }
 
 void group_runner::stop(core::stop_mode mode, std::string reason) {
@@ -208,31 +211,43 @@ void group_runner::execute(const core::action& a) {
 }
 
 void group_runner::close_tasks(const core::close_tasks_action& c) {
-  // Tasks first, then the epics after their children (nested ones first).
-  std::vector<std::string> ids;
-  ids.reserve(c.tasks.size() + c.epics.size());
-  for (const auto i : c.tasks) {
-    ids.push_back(machine_.tasks()[i].id);
+  // The core's order: each epic at its slot among the tasks (after the
+  // tasks when it gives none).
+  struct item {
+    bool epic = false;
+    std::size_t index = 0;
+  };
+  std::vector<item> items;
+  items.reserve(c.tasks.size() + c.epics.size());
+  std::size_t next_epic = 0;
+  const auto epics_at = [&](std::size_t slot) {
+    while (next_epic < c.epics.size() &&
+           (next_epic < c.epic_slots.size() ? c.epic_slots[next_epic] : c.tasks.size()) == slot) {
+      items.push_back({true, c.epics[next_epic++]});
+    }
+  };
+  for (std::size_t k = 0; k < c.tasks.size(); ++k) {
+    epics_at(k);
+    items.push_back({false, c.tasks[k]});
   }
-  for (const auto k : c.epics) {
-    ids.push_back(machine_.epics()[k].id);
+  epics_at(c.tasks.size());
+  std::vector<std::string> ids;
+  ids.reserve(items.size());
+  for (const auto& it : items) {
+    ids.push_back(it.epic ? machine_.epics()[it.index].id : machine_.tasks()[it.index].id);
   }
   context_.ports.task_tracker->async_close(
-      ids, [this, c, ids](const std::vector<std::string>& closed, std::vector<std::string> errors) {
+      ids, [items = std::move(items), ids, push = pusher()](const std::vector<std::string>& closed,
+                                                            std::vector<std::string> errors) {
         const std::unordered_set<std::string_view> done_ids(closed.begin(), closed.end());
         core::close_done_event done;
-        for (std::size_t k = 0; k < c.tasks.size(); ++k) {
+        for (std::size_t k = 0; k < items.size(); ++k) {
           if (done_ids.contains(ids[k])) {
-            done.closed.push_back(c.tasks[k]);
-          }
-        }
-        for (std::size_t k = 0; k < c.epics.size(); ++k) {
-          if (done_ids.contains(ids[c.tasks.size() + k])) {
-            done.closed_epics.push_back(c.epics[k]);
+            (items[k].epic ? done.closed_epics : done.closed).push_back(items[k].index);
           }
         }
         done.errors = std::move(errors);
-        push_later(std::move(done));
+        push(std::move(done));
       });
 }
 
@@ -241,7 +256,7 @@ void group_runner::release_claims(const core::release_claims_action& r) {
   // those this run claimed are handed back.
   std::vector<tracker::release_request> requests;
   for (const auto i : r.tasks) {
-    if (i < claimed_.size() && claimed_[i]) {
+    if (i < claimed_.size() && claimed_[i] != claim::none) {
       const auto& st = machine_.state(i);
       std::string reason = "maestro-async: " + std::string(core::to_string(st.status)) +
                            " in group " + request_.group_id;
@@ -253,13 +268,14 @@ void group_runner::release_claims(const core::release_claims_action& r) {
       requests.push_back({machine_.tasks()[i].id, std::move(reason)});
     }
   }
+  auto push = pusher();
   if (requests.empty()) {
-    push_later(core::release_done_event{});
+    push(core::release_done_event{});
     return;
   }
   context_.ports.task_tracker->async_release(
-      std::move(requests), [this](std::vector<std::string> errors) {
-        push_later(core::release_done_event{std::move(errors)});
+      std::move(requests), [push = std::move(push)](std::vector<std::string> errors) {
+        push(core::release_done_event{std::move(errors)});
       });
 }
 
@@ -292,15 +308,15 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
 }
 
 void group_runner::launch(const core::launch_action& l) {
-  if (claimed_.empty() || claimed_[l.task]) {
+  if (claimed_.empty() || claimed_[l.task] == claim::held) {
     spawn(l);
     return;
   }
   claiming_[l.task] = {l.attempt, false};
   context_.ports.task_tracker->async_claim(
-      machine_.tasks()[l.task].id,
-      [this, l, alive = std::weak_ptr<int>(alive_)](tracker::claim_result result) {
-        asio::post(strand_, [this, l, alive, result = std::move(result)] {
+      machine_.tasks()[l.task].id, [this, l, strand = strand_, alive = std::weak_ptr<int>(alive_)](
+                                       tracker::claim_result result) {
+        asio::post(strand, [this, l, alive, result = std::move(result)] {
           if (alive.expired()) {
             return;
           }
@@ -309,7 +325,7 @@ void group_runner::launch(const core::launch_action& l) {
           claiming_.erase(l.task);
           switch (result.outcome) {
             case tracker::claim_outcome::claimed:
-              claimed_[l.task] = true;  // handed back at the end if it does not complete
+              claimed_[l.task] = claim::held;  // handed back at the end if it does not complete
               if (stopped) {
                 push(core::launch_failed_event{l.task, l.attempt, "stopped before it launched"});
                 return;
@@ -327,6 +343,10 @@ void group_runner::launch(const core::launch_action& l) {
               push(core::claim_refused_event{l.task, l.attempt, result.detail});
               return;
             case tracker::claim_outcome::failed: {
+              // It may have been made all the same (bd killed after it
+              // committed, output that did not parse): handed back at the
+              // end, which the tracker does only if the claim is ours.
+              claimed_[l.task] = claim::maybe;  // claimed again at the next attempt
               std::string error =
                   "cannot claim " + machine_.tasks()[l.task].id + ": " + result.detail;
               context_.ports.process_launcher->append_to_log(

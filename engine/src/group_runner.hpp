@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -96,9 +97,10 @@ class group_runner {
   using command_done = std::function<void(const exit_info&)>;
 
   void push(core::event_body body);
-  /// Pushes `body` from a port's handler, which may run before the port's
-  /// call returns (inside `execute`) or after the runner ended.
-  void push_later(core::event_body body);
+  /// A function that pushes an event from a port's handler, which may run
+  /// before the port's call returns (inside `execute`) or after the runner
+  /// ended (then it does nothing).
+  [[nodiscard]] std::function<void(core::event_body)> pusher();
   void execute(const core::action& a);
   /// Claims the task first when the tracker holds claims and it is not
   /// claimed yet, then spawns it.
@@ -138,7 +140,12 @@ class group_runner {
     std::uint32_t attempt = 0;
     bool stopped = false;
   };
-  std::vector<bool> claimed_;
+  enum class claim : std::uint8_t {
+    none,
+    maybe,  // a claim failed or timed out: bd may have made it all the same
+    held
+  };
+  std::vector<claim> claimed_;
   std::map<std::size_t, pending_claim> claiming_;
   bool state_failed_ = false;  // the store reported a failed write
   // The tracker's answer may come after the runner (it should not: the

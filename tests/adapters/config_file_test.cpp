@@ -238,6 +238,26 @@ BOOST_AUTO_TEST_CASE(other_keys_are_read) {
       (parse_config(R"({"group_by": "epic"})", "m").group_by == maestro::core::grouping::epic));
 }
 
+BOOST_AUTO_TEST_CASE(beads_keys) {
+  const auto defaults = parse_config("{}", "maestro.json");
+  BOOST_TEST(!defaults.beads.actor.has_value());
+  BOOST_TEST(defaults.beads.timeout_s == 30.0);
+  BOOST_TEST(defaults.beads.recheck_s == 120.0);
+  BOOST_TEST(defaults.beads.release_claims);
+  const auto cfg = parse_config(
+      R"({"beads": {"actor": "ci-bot", "timeout_s": 2.5, "recheck_s": 0, "release_claims": false}})",
+      "maestro.json");
+  BOOST_TEST(cfg.beads.actor.value_or("") == "ci-bot");
+  BOOST_TEST(cfg.beads.timeout_s == 2.5);
+  BOOST_TEST(cfg.beads.recheck_s == 0.0);
+  BOOST_TEST(!cfg.beads.release_claims);
+  BOOST_TEST(!parse_config(R"({"beads": {"actor": null}})", "m").beads.actor.has_value());
+  // Every bd call has a time limit (SPEC section 10).
+  check_rejected(R"({"beads": {"timeout_s": 0}})", {"beads.timeout_s", "> 0"});
+  check_rejected(R"({"beads": {"actor": ""}})", {"beads.actor", "non-empty string"});
+  check_rejected(R"({"beads": {"claim": true}})", {"unknown key: beads.claim"});
+}
+
 BOOST_AUTO_TEST_CASE(test_command_none_and_auto) {
   const auto none = parse_config(R"({"test": {"command": "none"}})", "maestro.json");
   BOOST_TEST((none.test.kind == maestro::core::test_command_kind::none));

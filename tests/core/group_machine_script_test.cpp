@@ -44,8 +44,8 @@ BOOST_AUTO_TEST_CASE(actions_print_one_readable_line_each) {
 
 BOOST_AUTO_TEST_CASE(epics_are_closed_after_their_children) {
   // Epic 0 waits for t0 and t1, epic 1 for t0 and t2, and t2 is closed in
-  // the tracker before it runs (skipped, but closed): both are closed,
-  // after the tasks, in the order given.
+  // the tracker before it runs (skipped, but closed): both are closed, each
+  // as soon as its last child is (epic 1 after t0, epic 0 after t1).
   script s({make("t0"), make("t1"), make("t2")}, settings(2), true,
            {{"e0", {0, 1}}, {"e1", {0, 2}}});
   s.start();
@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(epics_are_closed_after_their_children) {
   s.exit(0, 0);
   s.exit(1, 0);
   CHECK_ACTIONS(s.feed(tests_done_event{test_status::passed, "", "make test"}),
-                (list{close_tasks_action{{0, 1}, {0, 1}}, group_changed_action{}}));
+                (list{close_tasks_action{{0, 1}, {1, 0}, {1, 2}}, group_changed_action{}}));
   s.feed(close_done_event{{0, 1}, {}, {1}});
   BOOST_TEST(!s.machine().epic_closed(0));  // the tracker did not close it
   BOOST_TEST(s.machine().epic_closed(1));
@@ -361,6 +361,28 @@ BOOST_AUTO_TEST_CASE(tasks_are_closed_blockers_first) {
   CHECK_ACTIONS(s.feed(tests_done_event{test_status::passed, "", ""}),
                 (list{close_tasks_action{{2, 1, 0, 3}}, group_changed_action{}}));
   s.feed(close_done_event{{0, 1, 2, 3}, {}});
+  s.check_settled(group_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_that_depends_on_an_epic_is_closed_after_it) {
+  // `after` depends on epic e (children c0 and c1, in this group), so it
+  // waits for both children; bd refuses to close it while e is open, so e
+  // comes between them: c0, c1, e, after.
+  auto after = make("after");
+  after.waits_for = {1, 2};
+  group_epic e{"e", {1, 2}};
+  e.dependents = {0};
+  script s({after, make("c0"), make("c1")}, settings(), true, {e});
+  s.start();
+  s.exit(1, 0);
+  s.exit(2, 0);
+  s.exit(0, 0);
+  CHECK_ACTIONS(s.feed(tests_done_event{test_status::passed, "", ""}),
+                (list{close_tasks_action{{1, 2, 0}, {0}, {2}}, group_changed_action{}}));
+  BOOST_TEST((std::ostringstream() << action{close_tasks_action{{1, 2, 0}, {0}, {2}}}).str() ==
+             "close_tasks(t1, t2, t0, epic 0 after 2)");
+  s.feed(close_done_event{{0, 1, 2}, {}, {0}});
+  BOOST_TEST(s.machine().epic_closed(0));
   s.check_settled(group_status::completed);
 }
 

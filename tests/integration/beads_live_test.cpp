@@ -231,6 +231,26 @@ BOOST_AUTO_TEST_CASE(a_refused_close_is_an_error_of_a_group_that_stays_completed
   BOOST_TEST(detect.out.find("waits for t-9") != std::string::npos, detect.out);
 }
 
+BOOST_AUTO_TEST_CASE(an_epic_is_closed_between_its_children_and_what_depends_on_it) {
+  // t-7 depends on epic t-e, whose children run in the same group: bd
+  // refuses to close t-7 while t-e is open, and t-e while a child is.
+  import(R"({"id":"t-e","title":"the epic","status":"open","issue_type":"epic"}
+{"id":"t-c1","title":"child one [P:Group-A]","status":"open","dependencies":[{"issue_id":"t-c1","depends_on_id":"t-e","type":"parent-child"}]}
+{"id":"t-c2","title":"child two [P:Group-A]","status":"open","dependencies":[{"issue_id":"t-c2","depends_on_id":"t-e","type":"parent-child"}]}
+{"id":"t-7","title":"after the epic [P:Group-A]","status":"open","dependencies":[{"issue_id":"t-7","depends_on_id":"t-e","type":"blocks"}]}
+)");
+  dir.write("bd-logged", "#!/bin/sh\necho \"$*\" >> bd.log\nexec " + bd_path + " \"$@\"\n");
+  fs::permissions(dir.path() / "bd-logged", fs::perms::owner_all);
+  beads_config("\"agent_defaults\": {\"command\": [\"true\"]}");
+  const auto r = beads({"execute", "A"}, "./bd-logged");
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(metadata("A").at("errors").as_array().empty(), joined(errors("A")));
+  for (const std::string id : {"t-e", "t-c1", "t-c2", "t-7"}) {
+    BOOST_TEST(field(id, "status") == "closed", id);
+  }
+  BOOST_TEST(has(lines("bd.log"), "close t-c1 t-c2 t-e t-7 --reason"), joined(lines("bd.log")));
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_task_is_handed_back_with_the_reason) {
   import(backlog);
   beads_config(

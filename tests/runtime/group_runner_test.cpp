@@ -308,10 +308,13 @@ BOOST_AUTO_TEST_CASE(each_task_is_claimed_before_it_launches_and_failures_are_ha
   BOOST_TEST(
       (snapshot().tasks == std::vector<task_status>{task_status::completed, task_status::skipped,
                                                     task_status::failed, task_status::completed}));
-  // t3 failed (its claim was refused): no tests, no close; nothing it
-  // never held is handed back.
+  // t3 failed (its claim was refused): no tests, no close. It is handed
+  // back all the same, as bd may have made the claim (a timeout after the
+  // commit); the tracker hands back only what is the actor's. t2 (held by
+  // bob) is not.
   check_settled(group_status::failed);
-  BOOST_TEST(tracker.released.empty());
+  BOOST_TEST_REQUIRE(tracker.released.size() == 1U);
+  BOOST_TEST(tracker.released[0].id == "t3");
   BOOST_TEST(has_error("task t3 failed after 1 attempt: attempt 1 (backend-architect): could not "
                        "start: cannot claim t3: database is read-only"),
              maestro::core::join(snapshot().errors, "\n"));

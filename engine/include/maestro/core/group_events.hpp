@@ -273,11 +273,15 @@ struct cancel_timer_action {
 struct run_tests_action {
   friend bool operator==(const run_tests_action&, const run_tests_action&) = default;
 };
-/// Close these tasks in the tracker, then these epics (indices into the
-/// machine's `epics()`, nested ones first): epics after their children.
+/// Close these tasks in the tracker, and these epics (indices into the
+/// machine's `epics()`, nested ones first) after their children: each in
+/// an order where what is closed comes after what blocks it.
 struct close_tasks_action {
   std::vector<std::size_t> tasks;
   std::vector<std::size_t> epics = {};
+  /// Per epic, how many of `tasks` are closed before it (a task that
+  /// depends on the epic comes after it); empty: every epic after the tasks.
+  std::vector<std::size_t> epic_slots = {};
   friend bool operator==(const close_tasks_action&, const close_tasks_action&) = default;
 };
 /// Hand back to the tracker the tasks the engine claimed that did not

@@ -48,6 +48,10 @@ struct group_epic {
   /// The tasks of this group it waits for: when each has completed (or was
   /// closed in the tracker), the epic is closed after them.
   std::vector<std::size_t> tasks;
+  /// The tasks of this group that depend on the epic itself (a `blocks` on
+  /// it): a tracker refuses to close them while it is open, so they are
+  /// closed after it.
+  std::vector<std::size_t> dependents = {};
 };
 
 /// The pure state machine of one group: events in, actions out. It does no
@@ -142,8 +146,8 @@ class group_machine {
   void cancel_group_timers();
   void maybe_post_execution(clock_time now);
   void conclude();
-  /// The completed tasks, each after those of them it waits for.
-  [[nodiscard]] std::vector<std::size_t> completed_in_dependency_order() const;
+  /// The completed tasks and `epics`, each after what it waits for.
+  [[nodiscard]] close_tasks_action close_order(const std::vector<std::size_t>& epics) const;
   void finish_group(group_lifecycle end);
   [[nodiscard]] bool stopping() const noexcept { return stop_ != stop_reason::none; }
   [[nodiscard]] bool is_finished() const noexcept { return maestro::core::is_finished(life_); }
