@@ -1,6 +1,9 @@
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -76,6 +79,28 @@ std::string no_answer(std::string_view call, std::chrono::milliseconds timeout) 
   return std::string(call) + " did not answer within " + seconds_text(timeout);
 }
 
+// Who `bd` output says holds `id`: its assignee (empty: no one), or
+// nothing when `id` is not in it. Throws as `bd_assignees`.
+std::optional<std::string> holder_of(std::string_view output, std::string_view command,
+                                     const std::string& id) {
+  for (auto& [issue, holder] : bd_assignees(output, command)) {
+    if (issue == id) {
+      return std::move(holder);
+    }
+  }
+  return std::nullopt;
+}
+
+// The holder of `id` in bd's output when it is another actor than `actor`.
+std::optional<std::string> other_holder(std::string_view output, std::string_view command,
+                                        const std::string& id, const std::string& actor) {
+  auto holder = holder_of(output, command, id);
+  if (!holder || holder->empty() || *holder == actor) {
+    return std::nullopt;
+  }
+  return holder;
+}
+
 std::vector<std::string> with_envelope(std::vector<std::string> environment) {
   std::erase_if(environment,
                 [](const std::string& e) { return e.starts_with("BD_JSON_ENVELOPE="); });
@@ -120,7 +145,7 @@ bd_settings make_bd_settings(const core::beads_config& beads, std::string progra
   }
   s.environment = with_envelope(std::move(s.environment));
   const auto ms = [](double seconds) {
-    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
+    return std::chrono::milliseconds(std::llround(seconds * 1000.0));
   };
   s.timeout = ms(beads.timeout_s);
   s.recheck = ms(beads.recheck_s);
@@ -203,7 +228,7 @@ void bd_tracker::async_claim(const std::string& id, claim_handler done) {
     client_.async_run(
         {"update", id, "--claim", "--json", "--actor", settings_.actor},
         [this, id, alive = std::weak_ptr<int>(alive_), done = std::move(done),
-         next = std::move(next)](error_code ec, bd_result r) mutable {
+         next = std::move(next)](error_code ec, const bd_result& r) mutable {
           if (alive.expired()) {
             return;  // the tracker is gone: nobody to tell
           }
@@ -220,14 +245,11 @@ void bd_tracker::async_claim(const std::string& id, claim_handler done) {
           }
           if (r.exit_code == 0) {
             try {
-              for (const auto& [issue, holder] : bd_assignees(r.out, "update")) {
-                if (issue == id && !holder.empty() && holder != settings_.actor) {
-                  done({claim_outcome::held, holder});
-                  next();
-                  return;
-                }
+              if (auto holder = other_holder(r.out, "update", id, settings_.actor)) {
+                done({claim_outcome::held, std::move(*holder)});
+              } else {
+                done({claim_outcome::claimed, {}});
               }
-              done({claim_outcome::claimed, {}});
             } catch (const std::exception& e) {
               done({claim_outcome::failed, e.what()});
             }
@@ -246,12 +268,10 @@ void bd_tracker::async_claim(const std::string& id, claim_handler done) {
                 }
                 if (!show_ec && !shown.timed_out && shown.exit_code == 0) {
                   try {
-                    for (const auto& [issue, holder] : bd_assignees(shown.out, "show")) {
-                      if (issue == id && !holder.empty() && holder != settings_.actor) {
-                        done({claim_outcome::held, holder});
-                        next();
-                        return;
-                      }
+                    if (auto holder = other_holder(shown.out, "show", id, settings_.actor)) {
+                      done({claim_outcome::held, std::move(*holder)});
+                      next();
+                      return;
                     }
                   } catch (const std::exception&) {
                     // Reported as the refusal it was.
@@ -276,9 +296,9 @@ void bd_tracker::async_release(std::vector<release_request> tasks, release_handl
   });
 }
 
-void bd_tracker::release_one(std::shared_ptr<std::vector<release_request>> tasks, std::size_t k,
-                             std::shared_ptr<std::vector<std::string>> errors, release_handler done,
-                             std::function<void()> next) {
+void bd_tracker::release_one(const std::shared_ptr<std::vector<release_request>>& tasks,
+                             std::size_t k, const std::shared_ptr<std::vector<std::string>>& errors,
+                             release_handler done, std::function<void()> next) {
   if (k == tasks->size()) {
     done(std::move(*errors));
     next();
@@ -289,7 +309,7 @@ void bd_tracker::release_one(std::shared_ptr<std::vector<release_request>> tasks
   client_.async_run(
       {"show", (*tasks)[k].id, "--json"},
       [this, tasks, k, errors, alive = std::weak_ptr<int>(alive_), done = std::move(done),
-       next = std::move(next)](error_code ec, bd_result r) mutable {
+       next = std::move(next)](error_code ec, const bd_result& r) mutable {
         if (alive.expired()) {
           return;
         }
@@ -304,9 +324,7 @@ void bd_tracker::release_one(std::shared_ptr<std::vector<release_request>> tasks
           fail(bd_message(r));
         } else {
           try {
-            for (const auto& [issue, holder] : bd_assignees(r.out, "show")) {
-              ours = ours || (issue == t.id && holder == settings_.actor);
-            }
+            ours = holder_of(r.out, "show", t.id) == settings_.actor;
           } catch (const std::exception& e) {
             fail(e.what());
           }
@@ -403,10 +421,10 @@ void bd_tracker::async_close(const std::vector<std::string>& ids, close_handler 
   });
 }
 
-void bd_tracker::close_each(std::shared_ptr<std::vector<std::string>> ids, std::size_t k,
-                            std::shared_ptr<std::vector<std::string>> closed,
-                            std::shared_ptr<std::vector<std::string>> errors, close_handler done,
-                            std::function<void()> next) {
+void bd_tracker::close_each(const std::shared_ptr<std::vector<std::string>>& ids, std::size_t k,
+                            const std::shared_ptr<std::vector<std::string>>& closed,
+                            const std::shared_ptr<std::vector<std::string>>& errors,
+                            close_handler done, std::function<void()> next) {
   if (k == ids->size()) {
     done(std::move(*closed), std::move(*errors));
     next();
@@ -618,7 +636,7 @@ class beads_watch final : public task_source::subscription {
     ask(std::make_shared<std::vector<std::string>>(std::move(ids)), 0);
   }
 
-  void ask(std::shared_ptr<std::vector<std::string>> ids, std::size_t from) {
+  void ask(const std::shared_ptr<std::vector<std::string>>& ids, std::size_t from) {
     if (from >= ids->size()) {
       asking_ = false;
       if (again_) {

@@ -235,6 +235,13 @@ T get_or_stop(std::future<T>& f, maestro::coordinator& c) {
   return f.get();
 }
 
+/// Executes the group with a future while four threads run `io`.
+maestro::run_outcome execute_on_four_threads(asio::io_context& io, maestro::coordinator& c) {
+  io_threads threads(io, 4);
+  auto done = c.async_execute(group_id, maestro::completed_group::refuse, asio::use_future);
+  return get_or_stop(done, c);
+}
+
 /// A completion handler that hands the outcome (or the exception) to a
 /// future. It has no associated executor, so it runs on the coordinator's
 /// strand; it may be bound to a cancellation slot.
@@ -319,18 +326,12 @@ BOOST_AUTO_TEST_CASE(group_on_four_threads_with_a_future) {
       embedding_fixture::config({"stamp", fx.stamps().string(), "sleep", "20"}, limit),
       embedding_fixture::tasks(task_count), fx.options());
 
-  std::optional<maestro::run_outcome> outcome;
-  {
-    io_threads threads(io, 4);
-    auto done =
-        coordinator.async_execute(group_id, maestro::completed_group::refuse, asio::use_future);
-    outcome = get_or_stop(done, coordinator);
-  }
+  const auto outcome = execute_on_four_threads(io, coordinator);
 
-  BOOST_CHECK_EQUAL(outcome->exit_code(), 0);
-  BOOST_CHECK(!outcome->stopped);
-  BOOST_REQUIRE_EQUAL(outcome->groups.size(), 1U);
-  BOOST_CHECK(outcome->groups[0].status == maestro::core::group_status::completed);
+  BOOST_CHECK_EQUAL(outcome.exit_code(), 0);
+  BOOST_CHECK(!outcome.stopped);
+  BOOST_REQUIRE_EQUAL(outcome.groups.size(), 1U);
+  BOOST_CHECK(outcome.groups[0].status == maestro::core::group_status::completed);
 
   const auto metadata = fx.metadata();
   BOOST_CHECK_EQUAL(metadata.at("status").as_string(), "completed");
@@ -426,14 +427,8 @@ BOOST_AUTO_TEST_CASE(the_live_beads_ports_on_four_threads) {
   options.watched_port = &source;
   maestro::coordinator coordinator(maestro::coordinator::executor_type(strand), config,
                                    maestro::load_beads(settings), options);
-  std::optional<maestro::run_outcome> outcome;
-  {
-    io_threads threads(io, 4);
-    auto done =
-        coordinator.async_execute(group_id, maestro::completed_group::refuse, asio::use_future);
-    outcome = get_or_stop(done, coordinator);
-  }
-  BOOST_CHECK_EQUAL(outcome->exit_code(), 0);
+  const auto outcome = execute_on_four_threads(io, coordinator);
+  BOOST_CHECK_EQUAL(outcome.exit_code(), 0);
   const auto metadata = fx.metadata();  // the checks below hold references into it
   BOOST_CHECK_EQUAL(metadata.at("actor").as_string(), "host");
   BOOST_CHECK(metadata.at("errors").as_array().empty());

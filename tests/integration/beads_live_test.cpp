@@ -110,6 +110,11 @@ struct beads_fixture : engine_fixture {
     return engine;
   }
 
+  /// A `bd` that appends each call's arguments to `bd.log`.
+  [[nodiscard]] std::string logged() const {
+    return wrapper("bd-logged", R"( *) echo "$*" >> bd.log;;)");
+  }
+
   [[nodiscard]] std::vector<std::string> errors(const std::string& group) const {
     std::vector<std::string> out;
     const auto md = metadata(group);
@@ -239,10 +244,8 @@ BOOST_AUTO_TEST_CASE(an_epic_is_closed_between_its_children_and_what_depends_on_
 {"id":"t-c2","title":"child two [P:Group-A]","status":"open","dependencies":[{"issue_id":"t-c2","depends_on_id":"t-e","type":"parent-child"}]}
 {"id":"t-7","title":"after the epic [P:Group-A]","status":"open","dependencies":[{"issue_id":"t-7","depends_on_id":"t-e","type":"blocks"}]}
 )");
-  dir.write("bd-logged", "#!/bin/sh\necho \"$*\" >> bd.log\nexec " + bd_path + " \"$@\"\n");
-  fs::permissions(dir.path() / "bd-logged", fs::perms::owner_all);
   beads_config("\"agent_defaults\": {\"command\": [\"true\"]}");
-  const auto r = beads({"execute", "A"}, "./bd-logged");
+  const auto r = beads({"execute", "A"}, logged());
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(metadata("A").at("errors").as_array().empty(), joined(errors("A")));
   for (const std::string id : {"t-e", "t-c1", "t-c2", "t-7"}) {
@@ -409,9 +412,7 @@ BOOST_AUTO_TEST_CASE(a_show_refused_drops_the_hint_with_a_warning) {
 // the engine's own `bd show` must not count as a change, or each would
 // call for the next.
 BOOST_AUTO_TEST_CASE(the_engines_own_reads_are_not_hints) {
-  dir.write("bd-logged", "#!/bin/sh\necho \"$*\" >> bd.log\nexec " + bd_path + " \"$@\"\n");
-  fs::permissions(dir.path() / "bd-logged", fs::perms::owner_all);
-  auto engine = wait_for_alice("./bd-logged", 3);
+  auto engine = wait_for_alice(logged(), 3);
   // One change by someone else: one hint, one `bd show`.
   BOOST_TEST_REQUIRE(bd({"update", "t-2", "--append-notes", "a note"}).exit_code == 0);
   const auto r = engine.wait();

@@ -83,12 +83,12 @@ class bd_tracker final : public tracker {
   using write = std::function<void(std::function<void()> next)>;
   void enqueue(write w);
   void run_next();
-  void release_one(std::shared_ptr<std::vector<release_request>> tasks, std::size_t k,
-                   std::shared_ptr<std::vector<std::string>> errors, release_handler done,
+  void release_one(const std::shared_ptr<std::vector<release_request>>& tasks, std::size_t k,
+                   const std::shared_ptr<std::vector<std::string>>& errors, release_handler done,
                    std::function<void()> next);
-  void close_each(std::shared_ptr<std::vector<std::string>> ids, std::size_t k,
-                  std::shared_ptr<std::vector<std::string>> closed,
-                  std::shared_ptr<std::vector<std::string>> errors, close_handler done,
+  void close_each(const std::shared_ptr<std::vector<std::string>>& ids, std::size_t k,
+                  const std::shared_ptr<std::vector<std::string>>& closed,
+                  const std::shared_ptr<std::vector<std::string>>& errors, close_handler done,
                   std::function<void()> next);
 
   boost::asio::any_io_executor strand_;
