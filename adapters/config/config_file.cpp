@@ -180,6 +180,10 @@ core::grouping read_grouping(const json::value& v, const std::string& path) {
   return read_enum<core::grouping>(v, path);
 }
 
+core::schedule_mode read_schedule(const json::value& v, const std::string& path) {
+  return read_enum<core::schedule_mode>(v, path);
+}
+
 // Composite readers.
 
 const json::object& read_object_value(const json::value& v, const std::string& path) {
@@ -464,7 +468,7 @@ launcher_config read_launcher(const json::value& v, const std::string& path) {
   return out;
 }
 
-constexpr std::array<field<config>, 21> config_fields{{
+constexpr std::array<field<config>, 22> config_fields{{
     {"state_dir", &assign<&config::state_dir, read_non_empty_string>},
     {"max_concurrent", &assign<&config::max_concurrent, read_positive_int>},
     {"group_limits", &assign<&config::group_limits, read_group_limits>},
@@ -485,6 +489,7 @@ constexpr std::array<field<config>, 21> config_fields{{
     {"close_tasks", &assign<&config::close_tasks, read_bool>},
     {"launcher", &assign<&config::launcher, read_launcher>},
     {"group_by", &assign<&config::group_by, read_grouping>},
+    {"schedule", &assign<&config::schedule, read_schedule>},
     {"beads", &assign<&config::beads, read_beads>},
 }};
 

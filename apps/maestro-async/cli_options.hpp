@@ -15,6 +15,8 @@ struct common_options {
   std::optional<std::string> config;
   std::optional<std::string> state_dir;
   std::optional<int> max_concurrent;
+  /// `run --schedule stages|graph`, over the `schedule` key.
+  std::optional<std::string> schedule;
   bool json = false;
   bool dry_run = false;
   std::string log_level = "warning";

@@ -11,6 +11,7 @@
 
 #include <maestro/adapters/beads_live.hpp>
 #include <maestro/adapters/config_file.hpp>
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 
@@ -25,6 +26,10 @@ core::config load_effective_config(const common_options& common) {
   }
   if (common.state_dir) {
     config.state_dir = *common.state_dir;
+  }
+  if (common.schedule) {
+    config.schedule = core::from_string<core::schedule_mode>(*common.schedule)
+                          .value_or(core::schedule_mode::stages);
   }
   return config;
 }

@@ -141,12 +141,18 @@ int main(int argc, char** argv) {
   add_run_flags(*execute_cmd, common, max_concurrent);
   execute_cmd->add_flag("--force", force, "Run a group that already completed");
 
-  auto* run_cmd = app.add_subcommand("run", "Run every stage in order");
+  auto* run_cmd = app.add_subcommand(
+      "run", "Run every stage: one at a time in order, or all that are ready at once (graph)");
   add_source_flags(*run_cmd, common);
   add_state_flags(*run_cmd, common);
   add_run_flags(*run_cmd, common, max_concurrent);
   run_cmd->add_flag("-k,--keep-going", keep_going,
                     "Go on after a failed stage, skipping the stages that depend on it");
+  run_cmd
+      ->add_option("--schedule", common.schedule,
+                   "stages: one stage at a time; graph: every stage whose prerequisites have "
+                   "finished, at once, under shared limits (overrides schedule)")
+      ->check(CLI::IsMember({"stages", "graph"}));
 
   auto* list_cmd = app.add_subcommand("list", "List the groups in the state directory");
   add_state_flags(*list_cmd, common);

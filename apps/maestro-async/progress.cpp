@@ -65,20 +65,56 @@ void progress_reporter::clear_line() {
   }
 }
 
+void progress_reporter::run_started(std::size_t /*stages*/, std::size_t tasks) {
+  whole_run_ = true;
+  total_ = tasks;
+  done_ = running_ = queued_ = 0;
+}
+
+void progress_reporter::stage_settled(std::string_view /*group_id*/, std::size_t tasks,
+                                      std::string_view /*reason*/) {
+  done_ += tasks;
+}
+
+progress_reporter::group_view* progress_reporter::view_of(std::string_view group_id) {
+  const auto it = groups_.find(group_id);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+void progress_reporter::count(group_view& view, const core::group_machine& machine) {
+  const auto done = done_count(machine);
+  done_ = done_ - view.done + done;
+  running_ = running_ - view.running + machine.running_count();
+  queued_ = queued_ - view.queued + machine.count(task_status::queued);
+  view.done = done;
+  view.running = machine.running_count();
+  view.queued = machine.count(task_status::queued);
+}
+
 void progress_reporter::group_started(std::string_view group_id,
                                       const core::group_machine& machine) {
   clear_line();
-  shown_.assign(machine.tasks().size(), {task_status::pending, 0});
-  group_start_ = std::chrono::steady_clock::now();
-  state_writes_ = 0;
-  state_bytes_ = 0;
-  state_spent_ = std::chrono::nanoseconds(0);
+  if (!whole_run_) {
+    // One group at a time (`execute`): the line counts its tasks.
+    groups_.clear();
+    total_ = machine.tasks().size();
+    done_ = running_ = queued_ = 0;
+  }
+  auto& view = groups_[std::string(group_id)];
+  view.shown.assign(machine.tasks().size(), {task_status::pending, 0});
+  view.total = machine.tasks().size();
+  view.start = std::chrono::steady_clock::now();
+  count(view, machine);
   fmt::print(stderr, "maestro-async: group {}: {} task{}\n", core::printable(group_id),
              machine.tasks().size(), machine.tasks().size() == 1 ? "" : "s");
 }
 
 void progress_reporter::task_changed(std::string_view group_id, const core::group_machine& machine,
                                      std::size_t task) {
+  auto* view = view_of(group_id);
+  if (view != nullptr) {
+    count(*view, machine);
+  }
   const auto& st = machine.state(task);
   const auto& id = machine.tasks()[task].id;
   const bool retry_wait = st.status == task_status::queued && st.attempts > 0;
@@ -87,12 +123,12 @@ void progress_reporter::task_changed(std::string_view group_id, const core::grou
   if (!worth_a_line) {
     return;
   }
-  if (task < shown_.size()) {
+  if (view != nullptr && task < view->shown.size()) {
     const std::pair now_shown{st.status, st.attempts};
-    if (shown_[task] == now_shown) {
+    if (view->shown[task] == now_shown) {
       return;  // the same state again: a pid learnt, a task closed
     }
-    shown_[task] = now_shown;
+    view->shown[task] = now_shown;
   }
   std::string detail;
   if (!st.history.empty()) {
@@ -112,8 +148,8 @@ void progress_reporter::task_changed(std::string_view group_id, const core::grou
       retry_wait ? std::string("waiting to retry") : std::string(to_string(st.status));
   last_event_ = fmt::format("{} {}{}", core::printable(id), status,
                             detail.empty() ? "" : " (" + detail + ")");
-  const auto event = fmt::format("[{}/{}] {}: {}", done_count(machine), machine.tasks().size(),
-                                 core::printable(group_id), last_event_);
+  const auto event =
+      fmt::format("[{}/{}] {}: {}", done_, total_, core::printable(group_id), last_event_);
   if (st.status == task_status::failed || st.status == task_status::timed_out) {
     print_failure(group_id, machine, task, event);
   } else if (style_ == progress_style::line_per_event) {
@@ -122,10 +158,10 @@ void progress_reporter::task_changed(std::string_view group_id, const core::grou
   if (style_ == progress_style::line_per_event) {
     return;
   }
-  draw(machine, core::is_terminal(st.status) && done_count(machine) == machine.tasks().size());
+  draw(core::is_terminal(st.status) && done_ == total_);
 }
 
-void progress_reporter::draw(const core::group_machine& machine, bool force) {
+void progress_reporter::draw(bool force) {
   // A terminal cannot show more than some tens of redraws a second.
   const auto now = std::chrono::steady_clock::now();
   if (!force && line_shown_ && now - last_draw_ < std::chrono::milliseconds(50)) {
@@ -138,9 +174,21 @@ void progress_reporter::draw(const core::group_machine& machine, bool force) {
   if (width == 0) {
     width = default_width;
   }
-  const auto line =
-      fmt::format("[{}/{}] running: {} queued: {}  {}", done_count(machine), machine.tasks().size(),
-                  machine.running_count(), machine.queued_count(), last_event_);
+  std::string stages;
+  if (whole_run_ && !groups_.empty()) {
+    // The stages that run: the first few by name, then how many more.
+    constexpr std::size_t named = 3;
+    std::size_t k = 0;
+    for (const auto& [id, view] : groups_) {
+      if (k++ == named) {
+        stages += fmt::format(" +{}", groups_.size() - named);
+        break;
+      }
+      stages += (k == 1 ? " stages: " : ", ") + core::printable(id);
+    }
+  }
+  const auto line = fmt::format("[{}/{}] running: {} queued: {}{}  {}", done_, total_, running_,
+                                queued_, stages, last_event_);
   fmt::print(stderr, "\r{}\x1b[K", fit_to_width(line, width - 1));
   (void)std::fflush(stderr);  // a terminal that went away is not worth an error
   line_shown_ = true;
@@ -167,25 +215,36 @@ void progress_reporter::print_failure(std::string_view group_id, const core::gro
   (void)std::fflush(stderr);
 }
 
-void progress_reporter::state_written(std::string_view /*group_id*/, std::size_t bytes,
+void progress_reporter::state_written(std::string_view group_id, std::size_t bytes,
                                       std::chrono::nanoseconds spent) {
-  ++state_writes_;
-  state_bytes_ += bytes;
-  state_spent_ += spent;
+  if (auto* view = view_of(group_id)) {
+    ++view->state_writes;
+    view->state_bytes += bytes;
+    view->state_spent += spent;
+  }
 }
 
 void progress_reporter::group_finished(std::string_view group_id,
                                        const core::group_machine& machine) {
   clear_line();
-  if (severity::info >= threshold_) {
-    using seconds = std::chrono::duration<double>;
-    const double total = seconds(std::chrono::steady_clock::now() - group_start_).count();
-    const double state = seconds(state_spent_).count();
-    fmt::print(stderr,
-               "maestro-async: info: group {}: {:.3f} s; state store {:.3f} s ({:.1f}%), "
-               "metadata.json written {} times, {} bytes in all\n",
-               core::printable(group_id), total, state, total > 0 ? 100 * state / total : 0.0,
-               state_writes_, state_bytes_);
+  if (const auto it = groups_.find(group_id); it != groups_.end()) {
+    auto& view = it->second;
+    count(view, machine);
+    if (severity::info >= threshold_) {
+      using seconds = std::chrono::duration<double>;
+      const double total = seconds(std::chrono::steady_clock::now() - view.start).count();
+      const double state = seconds(view.state_spent).count();
+      fmt::print(stderr,
+                 "maestro-async: info: group {}: {:.3f} s; state store {:.3f} s ({:.1f}%), "
+                 "metadata.json written {} times, {} bytes in all\n",
+                 core::printable(group_id), total, state, total > 0 ? 100 * state / total : 0.0,
+                 view.state_writes, view.state_bytes);
+    }
+    // Its tasks count as done from now on, whatever their status.
+    done_ = done_ - view.done + view.total;
+    running_ -= view.running;
+    queued_ -= view.queued;
+    groups_.erase(it);
   }
   std::string counts;
   for (const auto s : {task_status::completed, task_status::failed, task_status::timed_out,

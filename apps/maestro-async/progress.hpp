@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,10 @@ enum class progress_style {
 /// happens, `FAILED: ...` with the last lines of the task's log; in
 /// `line_per_event` mode it is printed the same way, in place of its line.
 /// Text from the input goes through core::printable().
+///
+/// Under `run`, the line covers the whole run (`run_started`): done/total
+/// over every stage, the tasks running and queued in all of them, and the
+/// stages that run, several at once under `schedule: graph`.
 class progress_reporter final : public status_sink {
  public:
   /// `state_dir` is where task logs are found; `color` turns on colour
@@ -35,6 +40,9 @@ class progress_reporter final : public status_sink {
                     bool color);
   ~progress_reporter() override;
 
+  void run_started(std::size_t stages, std::size_t tasks) override;
+  void stage_settled(std::string_view group_id, std::size_t tasks,
+                     std::string_view reason) override;
   void group_started(std::string_view group_id, const core::group_machine& machine) override;
   void task_changed(std::string_view group_id, const core::group_machine& machine,
                     std::size_t task) override;
@@ -44,7 +52,24 @@ class progress_reporter final : public status_sink {
   void message(severity level, std::string_view text) override;
 
  private:
-  void draw(const core::group_machine& machine, bool force);
+  /// What is shown of one running group.
+  struct group_view {
+    // What was last shown of each task: status, attempts.
+    std::vector<std::pair<core::task_status, std::uint32_t>> shown;
+    std::size_t total = 0;
+    std::size_t done = 0;
+    std::size_t running = 0;
+    std::size_t queued = 0;
+    // The cost of its state files, told at `info` level.
+    std::chrono::steady_clock::time_point start{};
+    std::size_t state_writes = 0;
+    std::size_t state_bytes = 0;
+    std::chrono::nanoseconds state_spent{0};
+  };
+  /// Brings the counts of `view` (and the run's) up to `machine`'s.
+  void count(group_view& view, const core::group_machine& machine);
+  [[nodiscard]] group_view* view_of(std::string_view group_id);
+  void draw(bool force);
   void clear_line();
   void print_failure(std::string_view group_id, const core::group_machine& machine,
                      std::size_t task, const std::string& event);
@@ -56,14 +81,16 @@ class progress_reporter final : public status_sink {
   bool color_;
   bool line_shown_ = false;
   std::string last_event_;
-  // What was last shown of each task of the current group: status, attempts.
-  std::vector<std::pair<core::task_status, std::uint32_t>> shown_;
   std::chrono::steady_clock::time_point last_draw_{};
-  // The cost of the current group's state files, told at `info` level.
-  std::chrono::steady_clock::time_point group_start_{};
-  std::size_t state_writes_ = 0;
-  std::size_t state_bytes_ = 0;
-  std::chrono::nanoseconds state_spent_{0};
+  std::map<std::string, group_view, std::less<>> groups_;  // the running groups
+  // The run's counts (the group's, outside a run): every task of its
+  // stages, those done (in running groups, groups that ended and stages
+  // settled), and those running and queued in the running groups.
+  bool whole_run_ = false;
+  std::size_t total_ = 0;
+  std::size_t done_ = 0;
+  std::size_t running_ = 0;
+  std::size_t queued_ = 0;
 };
 
 }  // namespace maestro::app

@@ -35,8 +35,8 @@ void group_machine::on(const start_event& /*e*/, clock_time now) {
   }
   life_ = group_lifecycle::starting;
   board_.group_changed();
-  if (settings_.group_timeout_s > 0) {
-    timers_.set(timer_kind::group_timeout, 0, 0, deadline_after(now, settings_.group_timeout_s));
+  if (!settings_.timeout_from_first_launch) {
+    arm_group_timeout(now);
   }
   if (parallel_ && settings_.refresh) {
     run_command(group_lifecycle::refreshing, settings_.refresh_timeout_s, now);
@@ -46,7 +46,7 @@ void group_machine::on(const start_event& /*e*/, clock_time now) {
 }
 
 void group_machine::on(const refresh_done_event& e, clock_time now) {
-  if (life_ != group_lifecycle::refreshing) {
+  if (life_ != group_lifecycle::refreshing || command_waiting_) {
     return;
   }
   const bool timed_out = timers_.end_command();
@@ -126,6 +126,7 @@ void group_machine::on(const timer_event& e, clock_time now) {
       return;
     }
     case timer_kind::group_timeout:
+      group_timer_armed_ = false;
       if (phase() == group_phase::post_execution || stopping()) {
         return;
       }
@@ -192,7 +193,7 @@ void group_machine::on(const source_closed_event& e, clock_time now) {
 }
 
 void group_machine::on(const tests_done_event& e, clock_time /*now*/) {
-  if (life_ != group_lifecycle::testing) {
+  if (life_ != group_lifecycle::testing || command_waiting_) {
     return;
   }
   const bool timed_out = timers_.end_command();
@@ -259,6 +260,10 @@ void group_machine::on(const stop_event& e, clock_time now) {
   for (const auto i : board_.with_status(task_status::running)) {
     timers_.stop(i, board_[i].attempts, e.mode, now);
   }
+  if (command_waiting_) {
+    abandon_command();  // its turn has not come: it ends without the command
+    return;
+  }
   if (life_ == group_lifecycle::refreshing || life_ == group_lifecycle::testing) {
     timers_.stop(timer_book::the_command, timers_.command_run(), e.mode, now);
   }
@@ -277,6 +282,9 @@ void group_machine::on(const halt_event& e, clock_time now) {
   const bool started = life_ != group_lifecycle::pending;
   if (started && (phase() == group_phase::post_execution || stopping())) {
     stop(stop_reason::halted);
+    if (command_waiting_ && life_ == group_lifecycle::testing) {
+      abandon_command();  // the tests had not started: they are not run
+    }
     return;  // tests, closing or a stop are under way: they end the group
   }
   stop(stop_reason::halted);
@@ -292,6 +300,23 @@ void group_machine::on(const room_event& /*e*/, clock_time now) {
   if (life_ == group_lifecycle::running) {
     dispatch(now);
   }
+}
+
+void group_machine::on(const launch_granted_event& e, clock_time now) {
+  if (!takes_launches() || e.task >= tasks_.size() ||
+      board_[e.task].status != task_status::queued ||
+      !ready_.erase(current_agent(e.task), rank(e.task), e.task)) {
+    return;  // not queued, or delayed: the scheduler asked for what it cannot have
+  }
+  launch(e.task, now);
+  maybe_post_execution(now);
+}
+
+void group_machine::on(const command_granted_event& /*e*/, clock_time now) {
+  if (!command_waiting_) {
+    return;
+  }
+  run_command(life_, command_timeout_s_, now);
 }
 
 }  // namespace maestro::core

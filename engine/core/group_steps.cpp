@@ -66,12 +66,12 @@ void group_machine::make_ready(std::size_t task) {
 }
 
 void group_machine::enqueue(std::size_t task) {
-  ready_.push(current_agent(task), tasks_[task].priority, task);
+  ready_.push(current_agent(task), rank(task), task);
 }
 
 void group_machine::dispatch(clock_time now) {
-  if (stopping()) {
-    return;
+  if (stopping() || settings_.scheduled) {
+    return;  // under a run-level scheduler, its grants launch
   }
   while (!ready_.empty() && slots_.has_room()) {
     const auto task = ready_.pop_best([this](std::size_t agent) { return slots_.has_room(agent); });
@@ -89,6 +89,12 @@ void group_machine::launch(std::size_t task, clock_time now) {
   slots_.acquire(agent);
   board_.report_ended(*out_);  // ends first: they are written ahead of the launch
   out_->emplace_back(launch_action{task, attempt, name});
+  if (!launched_any_) {
+    launched_any_ = true;
+    if (settings_.timeout_from_first_launch) {
+      arm_group_timeout(now);
+    }
+  }
   if (const double limit = attempt_timeout(task, name); limit > 0) {
     timers_.set(timer_kind::attempt_timeout, task, attempt, deadline_after(now, limit));
   }
@@ -181,7 +187,7 @@ void group_machine::settle(std::size_t task, task_status status, clock_time now)
     if (ready_.end_delay(task)) {
       timers_.cancel(timer_kind::requeue, task, st.attempts);
     } else {
-      ready_.erase(current_agent(task), tasks_[task].priority, task);
+      ready_.erase(current_agent(task), rank(task), task);
     }
   }
   board_.set_status(task, status);
@@ -221,6 +227,13 @@ void group_machine::end_waiting_for_blockers() {
 void group_machine::run_command(group_lifecycle stage, double timeout_s, clock_time now) {
   life_ = stage;
   board_.group_changed();
+  if (settings_.scheduled && !command_waiting_) {
+    // One group at a time runs its command: wait for the turn.
+    command_waiting_ = true;
+    command_timeout_s_ = timeout_s;
+    return;
+  }
+  command_waiting_ = false;
   if (stage == group_lifecycle::refreshing) {
     out_->emplace_back(run_refresh_action{});
   } else {
@@ -229,9 +242,28 @@ void group_machine::run_command(group_lifecycle stage, double timeout_s, clock_t
   timers_.start_command(timeout_s, now);
 }
 
+void group_machine::abandon_command() {
+  command_waiting_ = false;
+  if (life_ == group_lifecycle::refreshing) {
+    cancel_group_timers();
+    if (stop_ == stop_reason::cancelled) {
+      finish_group(group_lifecycle::dropped);
+      return;
+    }
+  } else if (stop_ == stop_reason::cancelled) {
+    finish_group(group_lifecycle::finished);
+    return;
+  }
+  conclude();
+}
+
 void group_machine::wind_down(clock_time now) {
   deps_.set_waiting_for_blockers(false);
   board_.group_changed();
+  if (command_waiting_) {
+    abandon_command();
+    return;
+  }
   if (life_ == group_lifecycle::refreshing) {
     timers_.terminate(timer_book::the_command, timers_.command_run(), now);
     return;
@@ -239,8 +271,16 @@ void group_machine::wind_down(clock_time now) {
   maybe_post_execution(now);
 }
 
+void group_machine::arm_group_timeout(clock_time now) {
+  if (settings_.group_timeout_s > 0) {
+    group_timer_armed_ = true;
+    timers_.set(timer_kind::group_timeout, 0, 0, deadline_after(now, settings_.group_timeout_s));
+  }
+}
+
 void group_machine::cancel_group_timers() {
-  if (settings_.group_timeout_s > 0 && stop_ != stop_reason::timed_out) {
+  if (group_timer_armed_ && stop_ != stop_reason::timed_out) {
+    group_timer_armed_ = false;
     timers_.cancel(timer_kind::group_timeout, 0, 0);
   }
 }

@@ -12,8 +12,10 @@
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
+#include <maestro/core/run_graph.hpp>
 
 #include "group_runner.hpp"
+#include "run_loop.hpp"
 
 namespace maestro {
 namespace asio = boost::asio;
@@ -120,6 +122,9 @@ void coordinator::wire(coordinator_ports ports) {
   completed_here_.assign(tasks_.size(), false);
   plan_options.completed_elsewhere = completed_;
   plan_ = core::make_plan(tasks_, plan_options);
+  if (config_.schedule == core::schedule_mode::graph) {
+    critical_paths_ = core::critical_paths(plan_);
+  }
   for (const auto& t : tasks_) {
     if (core::is_closed_status(t.status)) {
       closed_in_source_.insert(t.id);
@@ -150,7 +155,9 @@ coordinator::~coordinator() = default;
 void coordinator::stop(core::stop_mode mode, std::string reason) {
   asio::dispatch(strand_, [this, mode, reason = std::move(reason)]() mutable {
     stopped_ = true;
-    if (current_ != nullptr) {
+    if (run_ != nullptr) {
+      run_->push(core::run_stop_event{mode, std::move(reason)});
+    } else if (current_ != nullptr) {
       current_->stop(mode, std::move(reason));
     }
   });
@@ -250,51 +257,46 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
   co_return outcome;
 }
 
-asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
-  std::vector<const core::stage*> all;
-  for (const auto& s : plan_.stages) {
-    all.push_back(&s);
-  }
-  preflight(all);
-  run_outcome outcome;
-  std::unordered_map<std::string, core::group_status> finished;
-  bool halted = false;
-  for (const auto& s : plan_.stages) {
-    if (stopped_ || halted) {
-      outcome.groups.push_back({s.id, core::group_status::pending, "stopped", {}});
-      continue;
-    }
-    const auto blocker = std::find_if(s.after.begin(), s.after.end(), [&](const std::string& id) {
-      const auto it = finished.find(id);
-      return it != finished.end() && it->second != core::group_status::completed;
-    });
-    if (blocker != s.after.end()) {
-      outcome.groups.push_back({s.id,
-                                core::group_status::pending,
-                                "depends on stage " + *blocker + ", which did not complete",
-                                {}});
-      finished[s.id] = core::group_status::pending;
-      continue;
-    }
-    // Incremental, as make is: a completed stage is skipped unless it
-    // gained tasks; any other stage with state continues where it stopped.
-    const auto state = recorded_stage(s);
+asio::awaitable<void> coordinator::open_stage(run_loop& loop, std::size_t k) {
+  // Never throws: what goes wrong is the scheduler's to hear.
+  const auto& stage = plan_.stages[k];
+  core::run_event_body answer;
+  try {
+    const auto state = recorded_stage(stage);
     if (state.kind == recorded::completed && state.new_tasks == 0) {
-      outcome.groups.push_back({s.id, core::group_status::completed, "already completed", {}});
-      finished[s.id] = core::group_status::completed;
-      continue;
+      // Incremental, as make is: a completed stage is not run again.
+      loop.outcomes[k] = {stage.id, core::group_status::completed, "already completed", {}};
+      if (options_.sink != nullptr) {
+        options_.sink->stage_settled(stage.id, stage.tasks.size(), "already completed");
+      }
+      answer = core::stage_settled_event{k, core::group_status::completed};
+    } else {
+      auto prepared = co_await prepare_stage(
+          stage, state.kind == recorded::absent ? stage_start::fresh : stage_start::resume);
+      loop.notes[k] = new_tasks_note(state);
+      core::stage_setup setup;
+      setup.tasks = std::move(prepared.request.machine_tasks);
+      setup.epics = std::move(prepared.request.epics);
+      setup.settings = prepared.request.settings;
+      setup.parallel = prepared.request.parallel;
+      loop.locks[k] = std::move(prepared.lock);
+      auto runner = std::make_unique<detail::group_runner>(
+          strand_, *context_, std::move(prepared.request), [&loop, k](core::event_body body) {
+            loop.push(core::stage_event{k, std::move(body)});
+          });
+      runner->open_store();
+      loop.runners[k] = std::move(runner);
+      answer = core::stage_opened_event{k, std::move(setup)};
     }
-    auto result = co_await run_stage(
-        s, state.kind == recorded::absent ? stage_start::fresh : stage_start::resume);
-    result.note = new_tasks_note(state);
-    finished[s.id] = result.status;
-    const bool failed = result.status == core::group_status::failed ||
-                        result.status == core::group_status::cancelled;
-    outcome.groups.push_back(std::move(result));
-    halted = failed && policy == after_failure::stop;
+  } catch (const std::exception& e) {
+    loop.locks[k].reset();
+    if (!loop.refusal) {
+      loop.refusal = std::current_exception();
+    }
+    answer = core::stage_refused_event{k, e.what()};
   }
-  outcome.stopped = stopped_;
-  co_return outcome;
+  --loop.opening;
+  loop.push(std::move(answer));
 }
 
 coordinator::recorded_stage_state coordinator::recorded_stage(const core::stage& stage) const {
@@ -367,6 +369,34 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
 }
 
 asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, stage_start start) {
+  auto prepared = co_await prepare_stage(stage, start);
+  detail::group_runner runner(strand_, *context_, std::move(prepared.request));
+  current_ = &runner;
+  if (stopped_) {
+    runner.stop(core::stop_mode::graceful, "stopped before the group started");
+  }
+  const auto status = co_await runner.run();
+  current_ = nullptr;
+  note_completed(stage, runner.machine());
+  if (status == core::group_status::cancelled) {
+    stopped_ = true;  // stopped by stop() or by the host's cancellation: no more stages
+  }
+  co_return group_outcome{stage.id, status, {}, {}};
+}
+
+void coordinator::note_completed(const core::stage& stage, const core::group_machine& machine) {
+  if (machine.status() == core::group_status::failed) {
+    return;
+  }
+  for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
+    if (machine.state(i).status == core::task_status::completed) {
+      completed_here_[plan_.tasks[stage.tasks[i]].index] = true;
+    }
+  }
+}
+
+asio::awaitable<coordinator::prepared_stage> coordinator::prepare_stage(const core::stage& stage,
+                                                                        stage_start start) {
   auto& state = *ports_.state;
   auto lock = state.try_lock(stage.id);
   // The lock of an engine killed outright can outlive it for a moment: a
@@ -470,6 +500,8 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
       g.chain.push_back(fallback);
     }
     g.timeout_s = t.timeout_s;
+    g.order = p.index;
+    g.critical_path = critical_paths_.empty() ? 0 : critical_paths_[planned_index];
     if (const auto it = earlier.find(t.id); it != earlier.end()) {
       g.already_completed = it->second.completed;
       g.earlier_agents = it->second.agents;
@@ -552,25 +584,7 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
   s.seed = static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL ^
            static_cast<std::uint64_t>(ports_.clock->now().time_since_epoch().count());
 
-  detail::group_runner runner(strand_, *context_, std::move(request));
-  current_ = &runner;
-  if (stopped_) {
-    runner.stop(core::stop_mode::graceful, "stopped before the group started");
-  }
-  const auto status = co_await runner.run();
-  current_ = nullptr;
-  if (status != core::group_status::failed) {
-    const auto& machine = runner.machine();
-    for (std::size_t i = 0; i < machine.tasks().size(); ++i) {
-      if (machine.state(i).status == core::task_status::completed) {
-        completed_here_[plan_.tasks[stage.tasks[i]].index] = true;
-      }
-    }
-  }
-  if (status == core::group_status::cancelled) {
-    stopped_ = true;  // stopped by stop() or by the host's cancellation: no more stages
-  }
-  co_return group_outcome{stage.id, status, {}, {}};
+  co_return prepared_stage{std::move(lock), std::move(request)};
 }
 
 }  // namespace maestro

@@ -60,15 +60,36 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
     : strand_(std::move(strand)),
       context_(context),
       request_(std::move(request)),
-      machine_(std::move(request_.machine_tasks), request_.settings, request_.parallel,
-               std::move(request_.epics)),
+      own_(std::make_unique<core::group_machine>(std::move(request_.machine_tasks),
+                                                 request_.settings, request_.parallel,
+                                                 std::move(request_.epics))),
+      machine_(own_.get()),
       wake_(strand_),
-      children_(machine_.tasks().size()),
-      claimed_(machine_.settings().claims ? machine_.tasks().size() : 0, claim::none) {}
+      children_(machine_->tasks().size()),
+      claimed_(machine_->settings().claims ? machine_->tasks().size() : 0, claim::none) {}
+
+group_runner::group_runner(asio::any_io_executor strand, const runtime_context& context,
+                           group_request request, std::function<void(core::event_body)> post)
+    : strand_(std::move(strand)),
+      context_(context),
+      request_(std::move(request)),
+      machine_(nullptr),
+      post_(std::move(post)),
+      wake_(strand_),
+      children_(request_.tasks.size()),
+      claimed_(request_.settings.claims ? request_.tasks.size() : 0, claim::none) {}
+
+void group_runner::attach(const core::group_machine& machine) {
+  machine_ = &machine;
+}
 
 group_runner::~group_runner() = default;
 
 void group_runner::push(core::event_body body) {
+  if (post_) {
+    post_(std::move(body));  // to the run's scheduler, which owns the machine
+    return;
+  }
   queue_.push_back({context_.ports.clock->now(), std::move(body)});
   if (waiting_) {
     wake_.cancel();
@@ -90,8 +111,7 @@ void group_runner::stop(core::stop_mode mode, std::string reason) {
   push(core::stop_event{mode, std::move(reason)});
 }
 
-asio::awaitable<core::group_status> group_runner::run() {
-  co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+void group_runner::open_store() {
   // The store keeps the record (per-task data: one copy, not two).
   // State that cannot be written (a full disk, a planted symlink): nothing
   // more is launched, the children that run are left to end, the store
@@ -115,11 +135,20 @@ asio::awaitable<core::group_status> group_runner::run() {
         push(core::halt_event{error + "; no more launches"});
       },
       std::move(on_written));
+}
+
+void group_runner::begin() {
   if (context_.sink != nullptr) {
-    context_.sink->group_started(request_.group_id, machine_);
+    context_.sink->group_started(request_.group_id, *machine_);
   }
-  store_->flush(machine_);  // the first state, before anything launches
+  store_->flush(*machine_);  // the first state, before anything launches
   watch_source();
+}
+
+asio::awaitable<core::group_status> group_runner::run() {
+  co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+  open_store();
+  begin();
   push(core::start_event{});
   while (!finished_) {
     while (queue_.empty()) {
@@ -139,7 +168,7 @@ asio::awaitable<core::group_status> group_runner::run() {
     }
     const auto e = std::move(queue_.front());
     queue_.pop_front();
-    for (const auto& a : machine_.handle(e)) {
+    for (const auto& a : own_->handle(e)) {
       // An action that throws (memory, descriptors) must not end this
       // coroutine while children run: their exit handlers refer to it.
       // The group halts instead and is carried to its end.
@@ -150,13 +179,17 @@ asio::awaitable<core::group_status> group_runner::run() {
       }
     }
   }
+  co_return co_await end();
+}
+
+asio::awaitable<core::group_status> group_runner::end() {
   timers_.clear();
   watch_.reset();
   // The terminal state, before anyone is told. A full disk may free up:
   // try for a few seconds before giving up with the reason.
   for (int attempt = 1;; ++attempt) {
     try {
-      store_->flush(machine_);
+      store_->flush(*machine_);
       break;
     } catch (const std::runtime_error&) {
       if (attempt == terminal_write_attempts) {
@@ -166,9 +199,9 @@ asio::awaitable<core::group_status> group_runner::run() {
     co_await pause(*context_.ports.clock, std::chrono::milliseconds(250));
   }
   if (context_.sink != nullptr) {
-    context_.sink->group_finished(request_.group_id, machine_);
+    context_.sink->group_finished(request_.group_id, *machine_);
   }
-  co_return machine_.status();
+  co_return machine_->status();
 }
 
 void group_runner::execute(const core::action& a) {
@@ -197,13 +230,13 @@ void group_runner::execute(const core::action& a) {
                  [this](const core::close_tasks_action& c) { close_tasks(c); },
                  [this](const core::release_claims_action& r) { release_claims(r); },
                  [this](const core::task_changed_action& t) {
-                   store_->task_changed(machine_, t.task, context_.ports.clock->now());
+                   store_->task_changed(*machine_, t.task, context_.ports.clock->now());
                    if (context_.sink != nullptr) {
-                     context_.sink->task_changed(request_.group_id, machine_, t.task);
+                     context_.sink->task_changed(request_.group_id, *machine_, t.task);
                    }
                  },
                  [this](const core::group_changed_action&) {
-                   store_->group_changed(machine_, context_.ports.clock->now());
+                   store_->group_changed(*machine_, context_.ports.clock->now());
                  },
                  [this](const core::finished_action&) { finished_ = true; },
              },
@@ -234,7 +267,7 @@ void group_runner::close_tasks(const core::close_tasks_action& c) {
   std::vector<std::string> ids;
   ids.reserve(items.size());
   for (const auto& it : items) {
-    ids.push_back(it.epic ? machine_.epics()[it.index].id : machine_.tasks()[it.index].id);
+    ids.push_back(it.epic ? machine_->epics()[it.index].id : machine_->tasks()[it.index].id);
   }
   context_.ports.task_tracker->async_close(
       ids, [items = std::move(items), ids, push = pusher()](const std::vector<std::string>& closed,
@@ -257,7 +290,7 @@ void group_runner::release_claims(const core::release_claims_action& r) {
   std::vector<tracker::release_request> requests;
   for (const auto i : r.tasks) {
     if (i < claimed_.size() && claimed_[i] != claim::none) {
-      const auto& st = machine_.state(i);
+      const auto& st = machine_->state(i);
       std::string reason = "maestro-async: " + std::string(core::to_string(st.status)) +
                            " in group " + request_.group_id;
       const std::string& why =
@@ -265,7 +298,7 @@ void group_runner::release_claims(const core::release_claims_action& r) {
       if (!why.empty()) {
         reason += ": " + why;
       }
-      requests.push_back({machine_.tasks()[i].id, std::move(reason)});
+      requests.push_back({machine_->tasks()[i].id, std::move(reason)});
     }
   }
   auto push = pusher();
@@ -314,8 +347,8 @@ void group_runner::launch(const core::launch_action& l) {
   }
   claiming_[l.task] = {l.attempt, false};
   context_.ports.task_tracker->async_claim(
-      machine_.tasks()[l.task].id, [this, l, strand = strand_, alive = std::weak_ptr<int>(alive_)](
-                                       tracker::claim_result result) {
+      machine_->tasks()[l.task].id, [this, l, strand = strand_, alive = std::weak_ptr<int>(alive_)](
+                                        tracker::claim_result result) {
         asio::post(strand, [this, l, alive, result = std::move(result)] {
           if (alive.expired()) {
             return;
@@ -348,7 +381,7 @@ void group_runner::launch(const core::launch_action& l) {
               // end, which the tracker does only if the claim is ours.
               claimed_[l.task] = claim::maybe;  // claimed again at the next attempt
               std::string error =
-                  "cannot claim " + machine_.tasks()[l.task].id + ": " + result.detail;
+                  "cannot claim " + machine_->tasks()[l.task].id + ": " + result.detail;
               context_.ports.process_launcher->append_to_log(
                   store_->record().log_path(l.task),
                   "=== maestro-async: attempt " + std::to_string(l.attempt) + ": " + error);
@@ -378,7 +411,7 @@ void group_runner::spawn(const core::launch_action& l) {
           children_[task].reset();
         }
         if (context_.sink != nullptr) {
-          context_.sink->attempt_exited(machine_, task, context_.ports.clock->now());
+          context_.sink->attempt_exited(*machine_, task, context_.ports.clock->now());
         }
         if (log::enabled(log::level::debug)) {
           log::write(log::level::debug,
@@ -407,7 +440,7 @@ void group_runner::spawn(const core::launch_action& l) {
                                       std::to_string(child.pid));
   }
   if (context_.sink != nullptr) {
-    context_.sink->attempt_launched(machine_, l.task, context_.ports.clock->now());
+    context_.sink->attempt_launched(*machine_, l.task, context_.ports.clock->now());
   }
   push(core::launched_event{l.task, l.attempt, child.pid, child.pgid});
 }
@@ -508,13 +541,13 @@ void group_runner::watch_source() {
   auto interest = [this] {
     std::vector<std::string> ids;
     std::unordered_set<std::string_view> seen;
-    for (std::size_t i = 0; i < machine_.tasks().size(); ++i) {
-      const auto s = machine_.state(i).status;
+    for (std::size_t i = 0; i < machine_->tasks().size(); ++i) {
+      const auto s = machine_->state(i).status;
       if (s != core::task_status::pending && s != core::task_status::blocked &&
           s != core::task_status::queued) {
         continue;
       }
-      const auto& t = machine_.tasks()[i];
+      const auto& t = machine_->tasks()[i];
       if (seen.insert(t.id).second) {
         ids.push_back(t.id);
       }

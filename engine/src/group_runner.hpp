@@ -76,8 +76,17 @@ struct group_request {
 /// serves as the coroutine's wake-up.
 class group_runner {
  public:
+  /// A group of its own: the runner owns its machine and its event loop
+  /// (`run`).
   group_runner(boost::asio::any_io_executor strand, const runtime_context& context,
                group_request request);
+  /// A group of a run: the run's scheduler owns its machine (`attach`)
+  /// and hands its actions to `execute`; the runner's events go to `post`
+  /// (on the strand). The caller calls `open_store`, `attach`, `begin`,
+  /// then `end` once the machine has finished. `request.machine_tasks` and
+  /// `request.epics` are not used (the scheduler builds the machine).
+  group_runner(boost::asio::any_io_executor strand, const runtime_context& context,
+               group_request request, std::function<void(core::event_body)> post);
   group_runner(const group_runner&) = delete;
   group_runner& operator=(const group_runner&) = delete;
   ~group_runner();
@@ -91,7 +100,19 @@ class group_runner {
   /// Asks the group to stop. Call on the strand.
   void stop(core::stop_mode mode, std::string reason);
 
-  [[nodiscard]] const core::group_machine& machine() const noexcept { return machine_; }
+  /// Opens the group's state store. Throws when it cannot.
+  void open_store();
+  /// The machine of a group of a run, once the scheduler made it.
+  void attach(const core::group_machine& machine);
+  /// Writes the group's first state and watches the task source.
+  void begin();
+  /// Carries out one of the machine's actions.
+  void execute(const core::action& a);
+  /// Once the machine has finished: writes the terminal state (retrying
+  /// for a few seconds) and reports the end.
+  boost::asio::awaitable<core::group_status> end();
+
+  [[nodiscard]] const core::group_machine& machine() const noexcept { return *machine_; }
 
  private:
   using command_done = std::function<void(const exit_info&)>;
@@ -101,7 +122,6 @@ class group_runner {
   /// before the port's call returns (inside `execute`) or after the runner
   /// ended (then it does nothing).
   [[nodiscard]] std::function<void(core::event_body)> pusher();
-  void execute(const core::action& a);
   /// Claims the task first when the tracker holds claims and it is not
   /// claimed yet, then spawns it.
   void launch(const core::launch_action& a);
@@ -123,7 +143,9 @@ class group_runner {
   boost::asio::any_io_executor strand_;
   const runtime_context& context_;
   group_request request_;
-  core::group_machine machine_;
+  std::unique_ptr<core::group_machine> own_;  // a group of its own
+  const core::group_machine* machine_;
+  std::function<void(core::event_body)> post_;  // a group of a run
   std::unique_ptr<state_store> store_;
   std::deque<core::event> queue_;
   boost::asio::steady_timer wake_;

@@ -106,6 +106,7 @@ BOOST_AUTO_TEST_CASE(empty_document_gives_the_documented_defaults) {
   BOOST_TEST(cfg.close_tasks);
   BOOST_TEST((cfg.launcher.kind == maestro::core::launcher_kind::local));
   BOOST_TEST((cfg.group_by == maestro::core::grouping::marker));
+  BOOST_TEST((cfg.schedule == maestro::core::schedule_mode::stages));
 }
 
 BOOST_AUTO_TEST_CASE(spec_defaults_document_parses_to_the_defaults) {
@@ -130,7 +131,8 @@ BOOST_AUTO_TEST_CASE(spec_defaults_document_parses_to_the_defaults) {
     "kill_grace_s": 10,
     "close_tasks": true,
     "launcher": {"kind": "local"},
-    "group_by": "marker"
+    "group_by": "marker",
+    "schedule": "stages"
   })",
                                 "maestro.json");
   const maestro::core::config defaults;
@@ -236,6 +238,8 @@ BOOST_AUTO_TEST_CASE(other_keys_are_read) {
   BOOST_TEST((cfg.group_by == maestro::core::grouping::parent));
   BOOST_TEST(
       (parse_config(R"({"group_by": "epic"})", "m").group_by == maestro::core::grouping::epic));
+  BOOST_TEST((parse_config(R"({"schedule": "graph"})", "m").schedule ==
+              maestro::core::schedule_mode::graph));
 }
 
 BOOST_AUTO_TEST_CASE(beads_keys) {
@@ -381,6 +385,7 @@ BOOST_AUTO_TEST_CASE(wrong_types_name_the_key_and_the_value) {
   check_rejected(R"({"group_by": "label"})",
                  {R"(group_by: expected "marker", "epic" or "parent")"});
   check_rejected(R"({"group_by": null})", {"group_by"});
+  check_rejected(R"({"schedule": "dag"})", {R"(schedule: expected "stages" or "graph")"});
   check_rejected(R"({"launcher": {"srun_args": "-N1"}})", {"launcher.srun_args"});
 }
 

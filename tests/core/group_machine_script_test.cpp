@@ -410,4 +410,86 @@ BOOST_AUTO_TEST_CASE(an_attempt_that_times_out_is_terminated_then_killed) {
   s.check_settled(group_status::failed);
 }
 
+// Under a run-level scheduler (`group_settings::scheduled`): the group
+// launches only what is granted, and its commands wait for their turn.
+
+BOOST_AUTO_TEST_CASE(a_scheduled_group_launches_only_what_it_is_granted) {
+  auto st = settings(4);
+  st.scheduled = true;
+  script s({make("t0"), make("t1")}, st);
+  CHECK_ACTIONS(s.start(), (list{group_changed_action{}, changed(0), changed(1)}));
+  BOOST_TEST(s.machine().takes_launches());
+  BOOST_TEST(s.machine().lane_head(0) == 0U);
+  CHECK_ACTIONS(s.feed(launch_granted_event{1}), (list{launch(1, 1), changed(1)}));
+  CHECK_ACTIONS(s.feed(launch_granted_event{1}), list{});  // running, not queued: ignored
+  CHECK_ACTIONS(s.feed(room_event{}), list{});             // the scheduler decides, not the room
+  s.feed(launch_granted_event{0});
+  s.exit(0, 0);
+  // The tests wait for their turn: the lifecycle says testing, no command runs.
+  CHECK_ACTIONS(s.exit(1, 0), (list{group_changed_action{}, changed(1)}));
+  BOOST_TEST(s.machine().wants_command());
+  BOOST_TEST(!s.machine().command_running());
+  CHECK_ACTIONS(s.feed(tests_done_event{test_status::passed, ""}), list{});  // not its run
+  CHECK_ACTIONS(s.feed(command_granted_event{}),
+                (list{run_tests_action{}, group_changed_action{}}));
+  BOOST_TEST(s.machine().command_running());
+  pass_tests_and_close(s);
+  s.check_settled(group_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_while_waiting_for_the_command_turn_ends_the_group_without_it) {
+  auto st = settings(4);
+  st.scheduled = true;
+  st.refresh = true;
+  st.refresh_timeout_s = 5;
+  script refreshing({make("t0")}, st);
+  refreshing.start();
+  BOOST_TEST(refreshing.machine().wants_command());
+  CHECK_ACTIONS(
+      refreshing.feed(stop_event{stop_mode::graceful, "SIGINT"}),
+      (list{group_changed_action{}, changed(0), finished_action{group_status::cancelled}}));
+  BOOST_TEST(!refreshing.machine().wants_command());
+  refreshing.check_settled(group_status::cancelled);
+
+  st.refresh = false;
+  script testing({make("t0")}, st);
+  testing.start();
+  testing.feed(launch_granted_event{0});
+  testing.exit(0, 0);
+  BOOST_TEST(testing.machine().wants_command());
+  CHECK_ACTIONS(testing.feed(stop_event{stop_mode::graceful, "SIGINT"}),
+                (list{group_changed_action{}, finished_action{group_status::cancelled}}));
+  testing.check_settled(group_status::cancelled);
+}
+
+BOOST_AUTO_TEST_CASE(a_halt_while_the_tests_wait_for_their_turn_runs_no_tests) {
+  auto st = settings(4);
+  st.scheduled = true;
+  script s({make("t0")}, st);
+  s.start();
+  s.feed(launch_granted_event{0});
+  s.exit(0, 0);
+  CHECK_ACTIONS(s.feed(halt_event{"disk full"}),
+                (list{group_changed_action{}, finished_action{group_status::failed}}));
+  BOOST_TEST((s.machine().tests() == test_status::not_run));
+  s.check_settled(group_status::failed);
+}
+
+BOOST_AUTO_TEST_CASE(the_group_timeout_may_count_from_the_first_launch) {
+  auto st = settings(4);
+  st.scheduled = true;
+  st.group_timeout_s = 10;
+  st.timeout_from_first_launch = true;
+  script s({make("t0")}, st);
+  CHECK_ACTIONS(s.start(), (list{group_changed_action{}, changed(0)}));  // no timer yet
+  s.advance(30s);
+  CHECK_ACTIONS(s.feed(launch_granted_event{0}),
+                (list{launch(0, 1), set(timer_kind::group_timeout, 0, 0, s.in(10s)), changed(0)}));
+  s.exit(0, 0);
+  BOOST_TEST(!s.armed({timer_kind::group_timeout, 0, 0}));
+  s.feed(command_granted_event{});
+  pass_tests_and_close(s);
+  s.check_settled(group_status::completed);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

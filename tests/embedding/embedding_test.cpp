@@ -450,6 +450,92 @@ BOOST_AUTO_TEST_CASE(the_live_beads_ports_on_four_threads) {
   }
 }
 
+namespace {
+
+/// Three groups for `schedule: graph`: `ga` and `gb` of `count` tasks each,
+/// and `gc`, one task that depends on `ga-1`.
+std::vector<maestro::core::task> graph_tasks(int count) {
+  json::array records;
+  for (const auto* group : {"ga", "gb"}) {
+    for (int i = 1; i <= count; ++i) {
+      const auto id = std::string(group) + "-" + std::to_string(i);
+      records.push_back(
+          json::object{{"id", id}, {"title", "[P:Group-" + std::string(group) + "] " + id}});
+    }
+  }
+  records.push_back(json::object{
+      {"id", "gc-1"}, {"title", "[P:Group-gc] gc-1"}, {"dependencies", json::array{"ga-1"}}});
+  return maestro::parse_task_document(json::serialize(records), "test").tasks;
+}
+
+json::object group_metadata(const embedding_fixture& fx, const std::string& group) {
+  return json::parse(read_file(fx.state() / "parallel_groups" / group / "metadata.json"))
+      .as_object();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_graph_run_on_four_threads) {
+  embedding_fixture fx;
+  constexpr std::size_t limit = 4;
+  auto config = embedding_fixture::config({"stamp", fx.stamps().string(), "sleep", "20"}, limit);
+  config.schedule = maestro::core::schedule_mode::graph;
+  asio::io_context io;
+  maestro::coordinator coordinator(io.get_executor(), config, graph_tasks(12), fx.options());
+  maestro::run_outcome outcome;
+  {
+    io_threads threads(io, 4);
+    auto done = coordinator.async_run(maestro::after_failure::stop, asio::use_future);
+    outcome = get_or_stop(done, coordinator);
+  }
+  BOOST_CHECK_EQUAL(outcome.exit_code(), 0);
+  BOOST_REQUIRE_EQUAL(outcome.groups.size(), 3U);
+  for (const auto& g : outcome.groups) {
+    BOOST_CHECK_MESSAGE(g.status == maestro::core::group_status::completed, g.group_id);
+    BOOST_CHECK_EQUAL(group_metadata(fx, g.group_id).at("status").as_string(), "completed");
+  }
+  const auto stamps = lines_of(fx.stamps());
+  BOOST_CHECK_EQUAL(stamps.size(), 2U * 25U);
+  BOOST_CHECK_LE(max_overlap(stamps), limit);
+}
+
+BOOST_AUTO_TEST_CASE(a_graph_run_cancelled_through_a_slot) {
+  embedding_fixture fx;
+  auto config = embedding_fixture::config(
+      {"stamp", fx.stamps().string(), "pgid", fx.pids().string(), "hang"}, 8);
+  config.schedule = maestro::core::schedule_mode::graph;
+  asio::io_context io;
+  maestro::coordinator coordinator(io.get_executor(), config, graph_tasks(2), fx.options());
+  asio::cancellation_signal signal;
+  auto promise = std::make_shared<std::promise<maestro::run_outcome>>();
+  auto calls = std::make_shared<int>(0);
+  auto done = promise->get_future();
+  coordinator.async_run(
+      maestro::after_failure::stop,
+      asio::bind_cancellation_slot(signal.slot(), promise_callback{promise, calls}));
+  {
+    io_threads threads(io, 4);
+    const scope_exit stop_anyway(
+        [&] { coordinator.stop(maestro::core::stop_mode::immediate, "the test ends"); });
+    BOOST_REQUIRE_MESSAGE(wait_for_lines(fx.pids(), 4), "the agents did not start");
+    signal.emit(asio::cancellation_type::total);
+    const auto outcome = get_or_stop(done, coordinator);
+    BOOST_CHECK_EQUAL(*calls, 1);
+    BOOST_CHECK(outcome.stopped);
+    BOOST_REQUIRE_EQUAL(outcome.groups.size(), 3U);
+    BOOST_CHECK(outcome.groups[0].status == maestro::core::group_status::cancelled);
+    BOOST_CHECK(outcome.groups[1].status == maestro::core::group_status::cancelled);
+    BOOST_CHECK_EQUAL(outcome.groups[2].skipped, "stopped");  // gc waited for ga
+  }
+  for (const auto* group : {"ga", "gb"}) {
+    BOOST_CHECK_EQUAL(group_metadata(fx, group).at("status").as_string(), "cancelled");
+  }
+  for (const int pid : recorded_pids(fx.pids())) {
+    BOOST_CHECK_MESSAGE(process_gone(pid), "agent " << pid << " is still running");
+  }
+  kill_leftovers(fx.pids());
+}
+
 BOOST_AUTO_TEST_CASE(plain_callback_token) {
   embedding_fixture fx;
   constexpr int task_count = 3;

@@ -173,7 +173,9 @@ class coordinator {
                                  std::forward<CompletionToken>(token));
   }
 
-  /// Runs every stage in order.
+  /// Runs every stage: one at a time in run order (`schedule: stages`), or
+  /// every stage whose prerequisites have finished at once, under one set
+  /// of limits (`schedule: graph`).
   template <class CompletionToken>
   auto async_run(after_failure policy, CompletionToken&& token) {
     return boost::asio::co_spawn(strand_, run_impl(policy), std::forward<CompletionToken>(token));
@@ -191,7 +193,8 @@ class coordinator {
                                  std::forward<CompletionToken>(token));
   }
 
-  /// Stops the running group (and any stage after it). Thread-safe.
+  /// Stops the running group, or every running stage of `async_run` (and
+  /// any stage after it). Thread-safe.
   void stop(core::stop_mode mode, std::string reason = {});
 
  private:
@@ -223,6 +226,22 @@ class coordinator {
   /// How a stage starts: from nothing, or from its recorded state.
   enum class stage_start { fresh, resume };
   boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, stage_start start);
+  /// A stage ready to run: its lock, and what its group is made of.
+  struct prepared_stage;
+  /// Locks the stage (waiting for the lock of an engine that is gone),
+  /// ends what an earlier engine left running, and works out its group.
+  /// Throws `refused` for a stage that is running or whose state is
+  /// damaged.
+  boost::asio::awaitable<prepared_stage> prepare_stage(const core::stage& stage, stage_start start);
+  /// Notes the tasks a stage's group completed: they satisfy what depends
+  /// on them in later stages.
+  void note_completed(const core::stage& stage, const core::group_machine& machine);
+  /// `run` under the run-level scheduler (engine/src/run_loop.cpp).
+  struct run_loop;
+  /// Opens stage `k` of `loop` (`open_stage_action`), answering the
+  /// scheduler with the stage's group, or that it completed before, or why
+  /// it cannot run.
+  boost::asio::awaitable<void> open_stage(run_loop& loop, std::size_t k);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   core::config config_;
@@ -233,6 +252,7 @@ class coordinator {
   std::unordered_set<std::string> closed_in_source_;  // closed in the source as loaded
   std::unordered_set<std::string> completed_;         // completed in the state directory at start
   std::vector<bool> completed_here_;                  // per task: completed by this coordinator
+  std::vector<std::size_t> critical_paths_;           // per planned task, under `schedule: graph`
   // The default ports, when this coordinator made them.
   std::unique_ptr<engine_clock> own_clock_;
   std::unique_ptr<launcher> own_launcher_;
@@ -243,6 +263,7 @@ class coordinator {
   coordinator_ports ports_;
   std::unique_ptr<detail::runtime_context> context_;
   detail::group_runner* current_ = nullptr;
+  run_loop* run_ = nullptr;  // while `run` runs
   bool stopped_ = false;
 };
 

@@ -38,6 +38,8 @@ class agent_slots {
 
   /// Whether the global pool and the group's have a free slot.
   [[nodiscard]] bool has_room() const noexcept { return global_->has_room() && group_->has_room(); }
+  /// Whether the group's pool has a free slot.
+  [[nodiscard]] bool group_has_room() const noexcept { return group_->has_room(); }
   /// Whether `agent`'s pool has a free slot.
   [[nodiscard]] bool has_room(std::size_t agent) const { return agent_pools_[agent]->has_room(); }
   /// An attempt with `agent` takes its slots (the caller checked the room).

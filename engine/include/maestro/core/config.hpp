@@ -152,6 +152,19 @@ constexpr auto enum_names(grouping) noexcept {
   });
 }
 
+/// `schedule`: how the stages of `run` share the machine (SPEC section 2).
+enum class schedule_mode {
+  stages,  ///< one stage at a time, in run order
+  graph    ///< every stage whose prerequisites finished, at once, under one set of limits
+};
+
+constexpr auto enum_names(schedule_mode) noexcept {
+  return make_enum_table<schedule_mode>({
+      {schedule_mode::stages, "stages"},
+      {schedule_mode::graph, "graph"},
+  });
+}
+
 /// The whole configuration, `maestro.json`. Each member's initialiser is the
 /// documented default.
 struct config {
@@ -177,6 +190,7 @@ struct config {
   bool close_tasks = defaults::close_tasks;
   launcher_config launcher;
   grouping group_by = grouping::marker;
+  schedule_mode schedule = schedule_mode::stages;
   beads_config beads;
 
   /// The keyword table in force: `auto_detect`, or the built-in one.

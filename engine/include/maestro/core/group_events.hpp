@@ -230,10 +230,19 @@ struct halt_event {
 /// A limit pool that this group shares with others has room again: the
 /// group tries to launch. (A group's own exits need no such event.)
 struct room_event {};
+/// Under a run-level scheduler: launch `task`, which is queued and first in
+/// its lane; the scheduler took care that every pool has room.
+struct launch_granted_event {
+  std::size_t task = 0;
+};
+/// Under a run-level scheduler: the group's refresh or test command, which
+/// waits for its turn (no other group runs one), may run now.
+struct command_granted_event {};
 using event_body =
     std::variant<start_event, refresh_done_event, launched_event, launch_failed_event, exited_event,
                  timer_event, claim_refused_event, source_closed_event, tests_done_event,
-                 close_done_event, release_done_event, stop_event, halt_event, room_event>;
+                 close_done_event, release_done_event, stop_event, halt_event, room_event,
+                 launch_granted_event, command_granted_event>;
 struct event {
   clock_time now;
   event_body body;

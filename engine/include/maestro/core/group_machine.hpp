@@ -39,6 +39,13 @@ struct group_task {
   /// The agents of the attempts made by earlier runs (resume), in order, so
   /// that attempts keep counting and the history is kept.
   std::vector<std::string> earlier_agents;
+  /// The length, in tasks, of the longest chain of work that waits on it
+  /// (`critical_paths`): of queued tasks of one priority, the longest
+  /// goes first. 0 for all: priority, then input order.
+  std::size_t critical_path = 0;
+  /// Its position in the run's input: the last tie-breaker between the
+  /// tasks of different groups (`run_scheduler`).
+  std::size_t order = 0;
 };
 
 /// An epic closed after this group's tasks (SPEC section 1): the group
@@ -107,6 +114,32 @@ class group_machine {
   [[nodiscard]] std::size_t delayed_count() const noexcept { return ready_.delayed(); }
   /// The number of tasks with status `s`.
   [[nodiscard]] std::size_t count(task_status s) const noexcept { return board_.count(s); }
+  /// Under a run-level scheduler (`group_settings::scheduled`): whether
+  /// the group takes launches (it runs its tasks and does not stop).
+  [[nodiscard]] bool takes_launches() const noexcept {
+    return life_ == group_lifecycle::running && !stopping();
+  }
+  /// Whether the group's own pool has a free slot.
+  [[nodiscard]] bool group_has_room() const noexcept { return slots_.group_has_room(); }
+  /// The lanes of the ready queue: one per agent, `lane_agent(lane)`.
+  [[nodiscard]] std::size_t lane_count() const noexcept { return slots_.agent_count(); }
+  [[nodiscard]] const std::string& lane_agent(std::size_t lane) const {
+    return slots_.name(static_cast<std::uint32_t>(lane));
+  }
+  /// The first task queued in `lane`, `ready_queue::none` if none.
+  [[nodiscard]] std::size_t lane_head(std::size_t lane) const noexcept { return ready_.head(lane); }
+  /// The place of `task` in the queue.
+  [[nodiscard]] queue_rank rank(std::size_t task) const {
+    return {tasks_[task].priority, tasks_[task].critical_path};
+  }
+  /// The group waits for its turn to run its refresh or test command
+  /// (`command_granted_event`).
+  [[nodiscard]] bool wants_command() const noexcept { return command_waiting_; }
+  /// Its refresh or test command runs (or is being started).
+  [[nodiscard]] bool command_running() const noexcept {
+    return (life_ == group_lifecycle::refreshing || life_ == group_lifecycle::testing) &&
+           !command_waiting_;
+  }
   /// The time limit of an attempt of `task` with `agent`, 0 for none.
   [[nodiscard]] double attempt_timeout(std::size_t task, std::string_view agent) const {
     return attempt_timeout_s(settings_, tasks_.at(task).timeout_s, agent);
@@ -127,6 +160,8 @@ class group_machine {
   void on(const stop_event& e, clock_time now);
   void on(const halt_event& e, clock_time now);
   void on(const room_event& e, clock_time now);
+  void on(const launch_granted_event& e, clock_time now);
+  void on(const command_granted_event& e, clock_time now);
 
   void begin_tasks(clock_time now);
   void make_ready(std::size_t task);
@@ -143,6 +178,9 @@ class group_machine {
   void stop(stop_reason why) noexcept { stop_ = stop_for(stop_, why); }
   void wind_down(clock_time now);
   void run_command(group_lifecycle stage, double timeout_s, clock_time now);
+  /// Ends the wait for a command's turn: the group ends without it.
+  void abandon_command();
+  void arm_group_timeout(clock_time now);
   void cancel_group_timers();
   void maybe_post_execution(clock_time now);
   void conclude();
@@ -173,6 +211,10 @@ class group_machine {
   group_status outcome_ = group_status::completed;  // the final status, once concluded
   test_status test_status_ = test_status::not_run;
   bool refresh_completed_ = false;
+  bool launched_any_ = false;  // the first launch starts the group timeout (when it waited)
+  bool group_timer_armed_ = false;
+  bool command_waiting_ = false;  // its refresh or test command waits for its turn
+  double command_timeout_s_ = 0;  // that command's time limit
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
   std::vector<action>* out_ = nullptr;  // the actions of the event being handled

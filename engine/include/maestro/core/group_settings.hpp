@@ -44,6 +44,14 @@ struct group_settings {
   /// first launch, and the group ends by handing back the claims of tasks
   /// that did not complete (`release_claims_action`).
   bool claims = false;
+  /// A run-level scheduler (`run_scheduler`) launches the group's tasks
+  /// (`launch_granted_event`) and gives its refresh and test commands their
+  /// turn (`command_granted_event`): the group starts neither of its own
+  /// accord.
+  bool scheduled = false;
+  /// `group_timeout_s` counts from the group's first launch, not from its
+  /// start (`schedule: graph`, where a group may wait for its turn).
+  bool timeout_from_first_launch = false;
 };
 
 /// The time limit of an attempt with `agent` of a task whose own limit

@@ -31,6 +31,14 @@ class status_sink {
   status_sink& operator=(const status_sink&) = delete;
   virtual ~status_sink() = default;
 
+  /// A run (`async_run`) begins: `stages` stages holding `tasks` tasks in
+  /// all. Reports from then on are of that run's stages, several at once
+  /// under `schedule: graph`.
+  virtual void run_started(std::size_t /*stages*/, std::size_t /*tasks*/) {}
+  /// A stage of the run holding `tasks` tasks will not run: it completed
+  /// before, or `reason` says why not.
+  virtual void stage_settled(std::string_view /*group_id*/, std::size_t /*tasks*/,
+                             std::string_view /*reason*/) {}
   /// A group is about to start; `machine` holds its tasks.
   virtual void group_started(std::string_view /*group_id*/,
                              const core::group_machine& /*machine*/) {}
