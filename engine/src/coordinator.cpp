@@ -12,7 +12,6 @@
 #include <maestro/core/group_marker.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
-#include <maestro/core/run_graph.hpp>
 
 #include "group_runner.hpp"
 #include "run_loop.hpp"
@@ -122,9 +121,6 @@ void coordinator::wire(coordinator_ports ports) {
   completed_here_.assign(tasks_.size(), false);
   plan_options.completed_elsewhere = completed_;
   plan_ = core::make_plan(tasks_, plan_options);
-  if (config_.schedule == core::schedule_mode::graph) {
-    critical_paths_ = core::critical_paths(plan_);
-  }
   for (const auto& t : tasks_) {
     if (core::is_closed_status(t.status)) {
       closed_in_source_.insert(t.id);

@@ -66,6 +66,10 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
     all.push_back(&s);
   }
   preflight(all);
+  // Under `graph` the queue puts the critical path first (`execute` and
+  // `run` under `stages` keep priority, then input order).
+  critical_paths_ = config_.schedule == core::schedule_mode::graph ? core::critical_paths(plan_)
+                                                                   : std::vector<std::size_t>{};
   run_loop loop(strand_, make_scheduler(config_, plan_, tasks_, critical_paths_, policy),
                 *ports_.clock);
   run_ = &loop;
@@ -176,6 +180,7 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
     ended.clear();
   }
   run_ = nullptr;
+  critical_paths_ = {};
   if (loop.refusal) {
     std::rethrow_exception(loop.refusal);
   }

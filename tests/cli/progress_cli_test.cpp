@@ -184,4 +184,28 @@ BOOST_AUTO_TEST_CASE(not_a_terminal_one_line_per_event_and_the_failure_with_its_
   BOOST_TEST(r.err.find("\x1b[1;31mFAILED:\x1b[0m") != std::string::npos, r.err);
 }
 
+BOOST_AUTO_TEST_CASE(one_live_line_covers_a_whole_graph_run) {
+  // Two groups at once under graph: the line counts the run's 4 tasks,
+  // names the stages that run, and a failure prints above it.
+  config("\"agent_defaults\": {\"command\": " + agent({"sleep", "300"}) +
+         "}, \"agents\": {\"bad\": {\"command\": " + agent({"sleep", "100", "exit", "1"}) + "}}");
+  tasks(R"([{"id":"a1","title":"[P:Group-ga] a1"},
+            {"id":"a2","title":"[P:Group-ga] a2","metadata":{"subagent_type":"bad"}},
+            {"id":"b1","title":"[P:Group-gb] b1"},
+            {"id":"b2","title":"[P:Group-gb] b2"}])");
+  const auto r = run_on_pty(
+      *this, {"run", "--tasks-file", "tasks.json", "--schedule", "graph", "-j", "4", "-k"}, 200);
+  BOOST_TEST(r.exit_code == 1, r.output);
+  const auto draws = live_line_draws(r.output);
+  BOOST_TEST_REQUIRE(!draws.empty(), r.output);
+  bool both = false;
+  for (const auto& d : draws) {
+    BOOST_TEST(d.find("/4] ") != std::string::npos, d);  // the run's total, not a group's
+    both = both || d.find("stages: ga, gb") != std::string::npos;
+  }
+  BOOST_TEST(both, r.output);
+  BOOST_TEST(r.output.find("FAILED:") != std::string::npos, r.output);
+  BOOST_TEST(r.output.find("] ga: a2 failed") != std::string::npos, r.output);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -81,6 +81,8 @@ BOOST_AUTO_TEST_CASE(two_groups_share_the_global_limit) {
   const auto out = json::parse(r.out).as_object();
   BOOST_TEST(out.at("groups").as_array().size() == 2U);
   BOOST_TEST(out.at("exit_code").as_int64() == 0);
+  // One count for the whole run: the last task to end is the 12th of 12.
+  BOOST_TEST(r.err.find("[12/12] ") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_dependent_stage_waits_and_keep_going_skips_only_it) {
@@ -192,6 +194,35 @@ BOOST_AUTO_TEST_CASE(sigint_during_a_graph_run_leaves_no_child_and_every_running
   for (const auto& line : lines("grandchildren")) {
     BOOST_TEST(eventually([&] { return process_gone(std::stoi(line)); }), line);
   }
+}
+
+BOOST_AUTO_TEST_CASE(status_wait_and_resume_work_per_group_of_a_graph_run) {
+  // a's tasks hang until a file exists; b's end at once. `wait` on b
+  // returns while a still runs; SIGTERM stops the run; `resume` of a
+  // finishes it once the file is there.
+  config("\"agent_defaults\": {\"command\": " + agent({"pgid", "pids", "sleep", "100"}) +
+         "}, \"agents\": {\"waiter\": {\"command\": [\"/bin/sh\", \"-c\", "
+         "\"while [ ! -e go ]; do sleep 0.05; done\"]}}");
+  auto all = group_tasks(2, "a", "a", R"(,"metadata":{"subagent_type":"waiter"})");
+  const auto b = group_tasks(2, "b", "b");
+  all.insert(all.end(), b.begin(), b.end());
+  tasks(as_array(all));
+  auto engine = start({"run", "--schedule", "graph", "-j", "8"});
+  BOOST_TEST_REQUIRE(eventually([&] { return lines("pids").size() == 2U; }));  // b's started
+  const auto waited = run({"wait", "--group-id", "b", "--timeout", "60"});
+  BOOST_TEST(waited.exit_code == 0, waited.err);
+  BOOST_TEST(metadata("b").at("status") == "completed");
+  const auto shown = run({"status", "--group-id", "a", "--json"});
+  BOOST_TEST(shown.exit_code == 0, shown.err);
+  BOOST_TEST(json::parse(shown.out).at("status") == "running", shown.out);
+  engine.signal(SIGTERM);
+  BOOST_TEST(engine.wait().exit_code == 143);
+  BOOST_TEST(metadata("a").at("status") == "cancelled");
+  BOOST_TEST(metadata("b").at("status") == "completed");
+  dir.write("go", "");
+  const auto resumed = run({"resume", "--group-id", "a"});
+  BOOST_TEST(resumed.exit_code == 0, resumed.err);
+  BOOST_TEST(metadata("a").at("status") == "completed");
 }
 
 BOOST_AUTO_TEST_CASE(cancel_of_one_group_stops_the_whole_graph_run) {

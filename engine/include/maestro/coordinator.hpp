@@ -252,7 +252,7 @@ class coordinator {
   std::unordered_set<std::string> closed_in_source_;  // closed in the source as loaded
   std::unordered_set<std::string> completed_;         // completed in the state directory at start
   std::vector<bool> completed_here_;                  // per task: completed by this coordinator
-  std::vector<std::size_t> critical_paths_;           // per planned task, under `schedule: graph`
+  std::vector<std::size_t> critical_paths_;  // per planned task, while `run` runs under graph
   // The default ports, when this coordinator made them.
   std::unique_ptr<engine_clock> own_clock_;
   std::unique_ptr<launcher> own_launcher_;
