@@ -68,11 +68,6 @@ simulated simulate(const plan& p, const std::vector<maestro::core::task>& tasks,
       ++stage_unmet[k];
     }
   }
-  // A task list index -> the planned task; each task's stage.
-  std::map<std::size_t, std::size_t> planned_of;
-  for (std::size_t i = 0; i < n; ++i) {
-    planned_of[p.tasks[i].index] = i;
-  }
   std::vector<std::size_t> stage_of(n, 0);
   for (std::size_t k = 0; k < p.stages.size(); ++k) {
     for (const auto t : p.stages[k].tasks) {
@@ -80,16 +75,14 @@ simulated simulate(const plan& p, const std::vector<maestro::core::task>& tasks,
     }
   }
   // In-stage waits, and the tasks stuck behind a blocker outside the run.
+  const auto waits = maestro::core::stage_waits(p);
   std::vector<std::vector<std::size_t>> dependents(n);
   std::vector<std::size_t> unmet(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    for (const auto& g : p.tasks[i].waits_for) {
-      const auto it = planned_of.find(g.index);
-      if (it != planned_of.end() && stage_of[it->second] == stage_of[i]) {
-        dependents[it->second].push_back(i);
-        ++unmet[i];
-      }
+    for (const auto other : waits[i]) {
+      dependents[other].push_back(i);
     }
+    unmet[i] = waits[i].size();
   }
   std::vector<bool> stuck(n, false);
   std::vector<std::size_t> spread;

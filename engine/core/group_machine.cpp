@@ -309,7 +309,6 @@ void group_machine::on(const launch_granted_event& e, clock_time now) {
     return;  // not queued, or delayed: the scheduler asked for what it cannot have
   }
   launch(e.task, now);
-  maybe_post_execution(now);
 }
 
 void group_machine::on(const command_granted_event& /*e*/, clock_time now) {

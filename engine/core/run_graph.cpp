@@ -27,7 +27,7 @@ std::vector<std::vector<std::size_t>> stage_prerequisites(const plan& p) {
   return out;
 }
 
-std::vector<std::size_t> critical_paths(const plan& p) {
+std::vector<std::vector<std::size_t>> stage_waits(const plan& p) {
   constexpr auto none = std::numeric_limits<std::size_t>::max();
   // A task list index -> its index in p.tasks.
   std::size_t list_size = 0;
@@ -38,47 +38,50 @@ std::vector<std::size_t> critical_paths(const plan& p) {
   for (std::size_t i = 0; i < p.tasks.size(); ++i) {
     planned_of[p.tasks[i].index] = i;
   }
+  std::vector<std::vector<std::size_t>> out(p.tasks.size());
+  for (std::size_t i = 0; i < p.tasks.size(); ++i) {
+    for (const auto& g : p.tasks[i].waits_for) {
+      if (g.index < list_size && planned_of[g.index] != none) {
+        const auto other = planned_of[g.index];
+        if (other != i && p.tasks[other].stage_id == p.tasks[i].stage_id) {
+          out[i].push_back(other);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::size_t> critical_paths(const plan& p) {
+  const auto waits = stage_waits(p);
   const auto prerequisites = stage_prerequisites(p);
+  // How many of its dependents in its stage each task still waits to hear
+  // from (Kahn, in reverse).
+  std::vector<std::size_t> unheard(p.tasks.size(), 0);
+  for (const auto& w : waits) {
+    for (const auto other : w) {
+      ++unheard[other];
+    }
+  }
   std::vector<std::size_t> stage_chain(p.stages.size(), 0);  // its longest chain
   std::vector<std::size_t> tail(p.stages.size(), 0);         // the longest after it
   std::vector<std::size_t> out(p.tasks.size(), 0);
   // Stages run in an order where every stage comes after what it waits
   // for: backwards, each stage's tail is known when it is reached.
-  std::vector<std::size_t> slot(p.tasks.size(), none);  // a task's position in its stage
+  std::vector<std::size_t> ready;
   for (std::size_t k = p.stages.size(); k-- > 0;) {
-    const auto& members = p.stages[k].tasks;
-    for (std::size_t m = 0; m < members.size(); ++m) {
-      slot[members[m]] = m;
-    }
-    // The dependents of each member in the stage, and how many of its own
-    // dependents each still waits to hear from (Kahn, in reverse).
-    std::vector<std::vector<std::size_t>> waits_for(members.size());
-    std::vector<std::size_t> unheard(members.size(), 0);
-    for (std::size_t m = 0; m < members.size(); ++m) {
-      for (const auto& g : p.tasks[members[m]].waits_for) {
-        if (g.index >= list_size || planned_of[g.index] == none) {
-          continue;
-        }
-        const auto other = planned_of[g.index];
-        if (p.tasks[other].stage_id == p.stages[k].id && slot[other] != none) {
-          waits_for[m].push_back(slot[other]);
-          ++unheard[slot[other]];
-        }
-      }
-    }
-    std::vector<std::size_t> ready;
-    for (std::size_t m = 0; m < members.size(); ++m) {
-      out[members[m]] = 1 + tail[k];
-      if (unheard[m] == 0) {
-        ready.push_back(m);
+    for (const auto t : p.stages[k].tasks) {
+      out[t] = 1 + tail[k];
+      if (unheard[t] == 0) {
+        ready.push_back(t);
       }
     }
     while (!ready.empty()) {
-      const auto m = ready.back();
+      const auto t = ready.back();
       ready.pop_back();
-      stage_chain[k] = std::max(stage_chain[k], out[members[m]]);
-      for (const auto w : waits_for[m]) {
-        out[members[w]] = std::max(out[members[w]], out[members[m]] + 1);
+      stage_chain[k] = std::max(stage_chain[k], out[t]);
+      for (const auto w : waits[t]) {
+        out[w] = std::max(out[w], out[t] + 1);
         if (--unheard[w] == 0) {
           ready.push_back(w);
         }
@@ -86,9 +89,6 @@ std::vector<std::size_t> critical_paths(const plan& p) {
     }
     for (const auto before : prerequisites[k]) {
       tail[before] = std::max(tail[before], stage_chain[k]);
-    }
-    for (const auto t : members) {
-      slot[t] = none;
     }
   }
   return out;

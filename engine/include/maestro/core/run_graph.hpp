@@ -11,6 +11,10 @@ namespace maestro::core {
 /// waits for: its `after`, as indices, each smaller than its own.
 [[nodiscard]] std::vector<std::vector<std::size_t>> stage_prerequisites(const plan& p);
 
+/// Per task of `p` (in `p.tasks` order), the tasks of its own stage that
+/// it waits for (indices into `p.tasks`).
+[[nodiscard]] std::vector<std::vector<std::size_t>> stage_waits(const plan& p);
+
 /// Per task of `p` (in `p.tasks` order), the length of the longest chain of
 /// work that waits on it, itself included, counted in tasks: under
 /// `schedule: graph`, what waits on a task is what depends on it in its

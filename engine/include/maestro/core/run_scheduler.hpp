@@ -184,8 +184,6 @@ class run_scheduler {
   /// Tasks that run, and that wait for a slot, over every running stage.
   [[nodiscard]] std::size_t running_tasks() const noexcept { return pools_->global().in_use(); }
   [[nodiscard]] std::size_t queued_tasks() const noexcept { return queued_; }
-  /// The stages that run now, in run order of their opening.
-  [[nodiscard]] const std::set<std::size_t>& active() const noexcept { return active_; }
 
  private:
   /// A task's place in its agent's lane across groups.
