@@ -14,6 +14,7 @@
 #include <maestro/adapters/local_launcher.hpp>
 #include <maestro/adapters/state_only_tracker.hpp>
 #include <maestro/adapters/test_detection.hpp>
+#include <maestro/adapters/workspace_adapters.hpp>
 #include <maestro/coordinator.hpp>
 
 namespace maestro {
@@ -53,6 +54,14 @@ coordinator::coordinator(executor_type strand, core::config config, std::vector<
     own_source_ = std::make_unique<file_task_source>(strand_, options_.watched_source);
     ports.source = own_source_.get();
   }
+  if (config_.workspace.kind == core::workspace_kind::worktree) {
+    own_workspace_ = std::make_unique<git_worktree_workspace>(
+        strand_, options_.workdir, state_dir_, config_.workspace,
+        ports.process_launcher->inherited_environment());
+  } else {
+    own_workspace_ = std::make_unique<shared_workspace>(strand_, options_.workdir);
+  }
+  ports.workspaces = own_workspace_.get();
   wire(ports);
 }
 

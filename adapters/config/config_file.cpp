@@ -176,6 +176,10 @@ core::launcher_kind read_launcher_kind(const json::value& v, const std::string& 
   return read_enum<core::launcher_kind>(v, path);
 }
 
+core::workspace_kind read_workspace_kind(const json::value& v, const std::string& path) {
+  return read_enum<core::workspace_kind>(v, path);
+}
+
 core::grouping read_grouping(const json::value& v, const std::string& path) {
   return read_enum<core::grouping>(v, path);
 }
@@ -416,6 +420,43 @@ constexpr std::array<field<core::beads_config>, 4> beads_fields{{
     {"release_claims", &assign<&core::beads_config::release_claims, read_bool>},
 }};
 
+// A branch name git takes (`git check-ref-format --branch`): checked here
+// so that a bad one is a configuration error, not a failed run.
+std::string read_branch_name(const json::value& v, const std::string& path) {
+  auto name = read_non_empty_string(v, path);
+  const auto bad = [&](const std::string& why) {
+    throw problem{path, "not a valid branch name (" + why + "): " + printable_key(name)};
+  };
+  if (name.front() == '-' || name.front() == '/' || name.back() == '/' || name.back() == '.') {
+    bad("it starts with - or /, or ends with / or .");
+  }
+  if (name.find("..") != std::string::npos || name.find("//") != std::string::npos ||
+      name.find("@{") != std::string::npos || name == "@" || name.find("/.") != std::string::npos ||
+      name.front() == '.' || name.ends_with(".lock") || name.find(".lock/") != std::string::npos) {
+    bad("it holds .., //, @{, a component starting with . or ending with .lock");
+  }
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || std::string_view(" ~^:?*[\\").find(c) != std::string_view::npos) {
+      bad("it holds a space, a control character or one of ~^:?*[\\");
+    }
+  }
+  return name;
+}
+
+constexpr std::array<field<core::workspace_config>, 4> workspace_fields{{
+    {"kind", &assign<&core::workspace_config::kind, read_workspace_kind>},
+    {"base", &assign<&core::workspace_config::base, read_non_empty_string>},
+    {"branch", &assign<&core::workspace_config::branch, read_branch_name>},
+    {"keep_failed", &assign<&core::workspace_config::keep_failed, read_bool>},
+}};
+
+core::workspace_config read_workspace(const json::value& v, const std::string& path) {
+  core::workspace_config out;
+  read_fields<core::workspace_config>(v, path, workspace_fields, out);
+  return out;
+}
+
 core::beads_config read_beads(const json::value& v, const std::string& path) {
   core::beads_config out;
   read_fields<core::beads_config>(v, path, beads_fields, out);
@@ -468,7 +509,7 @@ launcher_config read_launcher(const json::value& v, const std::string& path) {
   return out;
 }
 
-constexpr std::array<field<config>, 22> config_fields{{
+constexpr std::array<field<config>, 23> config_fields{{
     {"state_dir", &assign<&config::state_dir, read_non_empty_string>},
     {"max_concurrent", &assign<&config::max_concurrent, read_positive_int>},
     {"group_limits", &assign<&config::group_limits, read_group_limits>},
@@ -491,6 +532,7 @@ constexpr std::array<field<config>, 22> config_fields{{
     {"group_by", &assign<&config::group_by, read_grouping>},
     {"schedule", &assign<&config::schedule, read_schedule>},
     {"beads", &assign<&config::beads, read_beads>},
+    {"workspace", &assign<&config::workspace, read_workspace>},
 }};
 
 /// Every agent the configuration names must resolve to a command before

@@ -113,6 +113,9 @@ child_handle local_launcher::launch(const launch_spec& spec, exit_handler on_exi
   posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 1);
   posix_spawn_file_actions_adddup2(&setup.actions, log.get(), 2);
   // Nothing of the engine's, close-on-exec or not, reaches the child.
+  if (!spec.workdir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&setup.actions, spec.workdir.c_str());
+  }
   posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
 
   auto argv = c_strings(spec.argv);

@@ -225,6 +225,24 @@ void write_result(json_out::chunked_writer& out, std::size_t index, const result
   out.append(k.error);
   write_string_or_null(out, r.error);
   out.append(r.closed ? k.closed_true : k.closed_false);
+  bool any_worktree = false;
+  for (const auto& attempt : r.history) {
+    if (attempt.worktree.empty()) {
+      continue;
+    }
+    out.append(any_worktree ? ",{" : key_text(key::worktrees) + "[{");
+    any_worktree = true;
+    out.append("\"" + std::string(key::attempt) + "\":");
+    out.append_number(attempt.number);
+    out.append(key_text(key::path));
+    out.append_string(attempt.worktree);
+    out.append(key_text(key::branch));
+    out.append_string(attempt.branch);
+    out.append("}");
+  }
+  if (any_worktree) {
+    out.append("]");
+  }
   if (r.running) {
     out.append(k.pid);
     write_number_or_null(out, r.pid != 0 ? std::optional<int>(r.pid) : std::nullopt);

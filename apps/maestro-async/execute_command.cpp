@@ -1,6 +1,7 @@
 // `maestro-async execute` and `run`: the coordinator on this process's
 // io_context, with signals turned into a graceful (then immediate) stop.
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
@@ -15,6 +16,7 @@
 #include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <maestro/adapters/workspace_adapters.hpp>
 #include <maestro/agent_command.hpp>
 #include <maestro/coordinator.hpp>
 #include <maestro/core/enum_names.hpp>
@@ -92,20 +94,30 @@ int dry_run(const coordinator& c, const std::string& group) {
   if (stages.empty()) {
     throw refused("unknown group: " + group);
   }
+  const bool worktrees = c.config().workspace.kind == core::workspace_kind::worktree;
+  const worktree_layout layout{std::filesystem::absolute(c.state_dir()).lexically_normal(),
+                               c.config().workspace.branch};
   for (const auto* s : stages) {
     fmt::print("group {} ({}):\n", s->id,
                s->kind == core::stage_kind::parallel ? "parallel" : "sequential");
     for (const auto i : s->tasks) {
       const auto& p = c.plan().tasks[i];
       const auto& t = c.tasks()[p.index];
-      const auto command = build_agent_command(
-          c.config(), t, p.agent.agent, 1, {s->id, std::filesystem::current_path(), c.state_dir()});
+      // Where the first attempt would run (SPEC section 11).
+      const attempt_ref first{s->id, t.id, t.title, 1};
+      const auto where = worktrees ? layout.attempt_dir(first) : std::filesystem::current_path();
+      const auto command =
+          build_agent_command(c.config(), t, p.agent.agent, 1, {s->id, where, c.state_dir()});
       std::string argv;
       for (const auto& a : command.argv) {
         argv += (argv.empty() ? "" : " ") + a;
       }
       fmt::print("  would launch {} with {}: {}\n", t.id, p.agent.agent,
                  argv.empty() ? "(no command)" : argv);
+      if (worktrees) {
+        fmt::print("    in the worktree {} (branch {})\n", where.string(),
+                   worktree_layout::attempt_branch(first));
+      }
       for (const auto& u : p.blocked_by) {
         fmt::print("    blocked by {}{}{}\n", u.id, u.absent() ? " (absent from the source)" : "",
                    u.via.empty() ? std::string{} : " (through " + u.via + ")");
@@ -214,6 +226,16 @@ int run_execute(const common_options& common, const execute_options& options) {
     if (!g.note.empty()) {
       fmt::print(stderr, "maestro-async: group {}: {}\n", core::printable(g.group_id), g.note);
     }
+  }
+  if (config.workspace.kind == core::workspace_kind::worktree && !common.json &&
+      std::any_of(outcome.groups.begin(), outcome.groups.end(), [](const group_outcome& g) {
+        return g.status == core::group_status::completed ||
+               g.status == core::group_status::incomplete;
+      })) {
+    // The user's branches are never touched: how to take the result.
+    fmt::print(stderr,
+               "maestro-async: the tested work is on the branch {}; take it with `git merge {}`\n",
+               config.workspace.branch, config.workspace.branch);
   }
   const int code = signal_exit != 0 ? signal_exit : outcome.exit_code();
   if (common.json) {

@@ -1,5 +1,6 @@
 // `maestro-async list` and `status`: read the state directory.
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <maestro/adapters/group_metadata.hpp>
 #include <maestro/adapters/state_dir.hpp>
+#include <maestro/adapters/workspace_adapters.hpp>
 #include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 
@@ -165,10 +167,23 @@ int run_status(const common_options& common, const std::string& group_id) {
   const auto& md = *metadata;
   const auto status = reported_status(md, dir);
   const auto counts = counts_of(md);
+  // The worktrees on disk (SPEC section 11): those of failed attempts kept
+  // with keep_failed, and a failed group's test worktree.
+  const worktree_layout layout{std::filesystem::absolute(state_dir).lexically_normal(), {}};
+  const auto worktrees = layout.kept(group_id);
   if (common.json) {
     auto shown = to_json(md);
     shown["status"] = status;
     shown["counts"] = counts;
+    json::array kept;
+    for (const auto& w : worktrees) {
+      kept.push_back(json::object{
+          {"task_id", w.task_id.empty() ? json::value(nullptr) : json::value(w.task_id)},
+          {"attempt", w.attempt},
+          {"path", w.path.string()},
+          {"branch", w.branch.empty() ? json::value(nullptr) : json::value(w.branch)}});
+    }
+    shown["worktrees"] = std::move(kept);
     fmt::print("{}\n", json::serialize(shown));
     return 0;
   }
@@ -188,6 +203,18 @@ int run_status(const common_options& common, const std::string& group_id) {
                core::printable(core::printable(r.log)));
     if (r.error && !r.error->empty()) {
       fmt::print("      {}\n", core::printable(*r.error));
+    }
+  }
+  if (!worktrees.empty()) {
+    fmt::print("\nkept worktrees:\n");
+    for (const auto& w : worktrees) {
+      if (w.task_id.empty()) {
+        fmt::print("  {:<20} {}\n", "(tests)", core::printable(w.path.string()));
+      } else {
+        fmt::print("  {:<20} {}  ({})\n",
+                   core::printable(w.task_id) + " #" + std::to_string(w.attempt),
+                   core::printable(w.path.string()), w.branch);
+      }
     }
   }
   if (!md.epics.empty()) {

@@ -61,7 +61,16 @@ std::optional<std::string> recorded_status(const fs::path& dir) {
   if (!metadata) {
     return std::nullopt;
   }
-  return reported_status(*metadata, dir);
+  auto status = reported_status(*metadata, dir);
+  if (status == "interrupted") {
+    // The engine writes its terminal state, then lets the lock go: one that
+    // ended between the read above and the look at the lock has written
+    // it by now, and a second read sees it.
+    if (const auto again = read_group_metadata(dir)) {
+      status = reported_status(*again, dir);
+    }
+  }
+  return status;
 }
 
 int engine_pid_of(const fs::path& dir) {

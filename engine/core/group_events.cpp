@@ -60,6 +60,13 @@ std::ostream& operator<<(std::ostream& out, const action& a) {
                  },
                  [&](const cancel_timer_action& t) { out << "cancel_timer(" << t.id << ')'; },
                  [&](const run_tests_action&) { out << "run_tests"; },
+                 [&](const integrate_action& i) {
+                   out << "integrate(t" << i.task << '#' << i.attempt << ')';
+                 },
+                 [&](const discard_workspace_action& d) {
+                   out << "discard_workspace(t" << d.task << '#' << d.attempt << ')';
+                 },
+                 [&](const integrate_group_action&) { out << "integrate_group"; },
                  [&](const close_tasks_action& c) {
                    out << "close_tasks(";
                    for (std::size_t i = 0; i < c.tasks.size(); ++i) {

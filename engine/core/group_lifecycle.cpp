@@ -11,6 +11,7 @@ group_phase phase_of(group_lifecycle life) noexcept {
     case group_lifecycle::running:
       return group_phase::coordination;
     case group_lifecycle::testing:
+    case group_lifecycle::integrating:
     case group_lifecycle::closing:
     case group_lifecycle::releasing:
     case group_lifecycle::finished:

@@ -91,10 +91,63 @@ void group_machine::on(const launch_failed_event& e, clock_time now) {
 }
 
 void group_machine::on(const exited_event& e, clock_time now) {
-  if (board_.is_current(e.task, e.attempt)) {
-    board_.attempt_exited(e.task, e.exit_code, e.signal);
-    after_attempt(e.task, now);
+  if (!board_.is_current(e.task, e.attempt) || board_[e.task].integrating) {
+    return;
   }
+  board_.attempt_exited(e.task, e.exit_code, e.signal);
+  const auto& attempt = board_[e.task].history.back();
+  if (settings_.integrate && attempt.exit_code == 0 && !attempt.timed_out &&
+      attempt.error.empty() && stop_ != stop_reason::cancelled && stop_ != stop_reason::timed_out) {
+    // Its work is merged before it counts as completed; the agent is gone,
+    // so its slot is free meanwhile.
+    release_attempt(e.task);
+    board_[e.task].integrating = true;
+    board_.changed(e.task);
+    out_->emplace_back(integrate_action{e.task, e.attempt});
+    dispatch(now);
+    return;
+  }
+  after_attempt(e.task, now);
+}
+
+void group_machine::on(const workspace_ready_event& e, clock_time /*now*/) {
+  if (board_.is_current(e.task, e.attempt)) {
+    auto& attempt = board_[e.task].history.back();
+    attempt.worktree = e.worktree;
+    attempt.branch = e.branch;
+    board_.changed(e.task);
+  }
+}
+
+void group_machine::on(const integrated_event& e, clock_time now) {
+  if (!board_.is_current(e.task, e.attempt) || !board_[e.task].integrating) {
+    return;
+  }
+  auto& st = board_[e.task];
+  st.integrating = false;
+  if (e.error.empty()) {
+    // Merged: completed, even when the group stops meanwhile (its work is
+    // in the group's branch, and must not be run again).
+    st.error.clear();
+    finish_task(e.task, task_status::completed, now, false);
+    dispatch(now);
+    maybe_post_execution(now);
+    return;
+  }
+  st.history.back().error = e.error;
+  settle_attempt(e.task, now);
+}
+
+void group_machine::on(const group_integrated_event& e, clock_time /*now*/) {
+  if (life_ != group_lifecycle::integrating) {
+    return;
+  }
+  group_integrated_ = true;
+  if (!e.error.empty()) {
+    errors_.push_back(e.error);
+  }
+  board_.group_changed();
+  conclude();
 }
 
 void group_machine::on(const timer_event& e, clock_time now) {
@@ -134,8 +187,10 @@ void group_machine::on(const timer_event& e, clock_time now) {
       errors_.push_back("group timed out after " + std::to_string(settings_.group_timeout_s) +
                         " s");
       for (const auto i : board_.with_status(task_status::running)) {
-        board_[i].history.back().timed_out = true;
-        timers_.terminate(i, board_[i].attempts, now);
+        if (!board_[i].integrating) {  // a merge under way ends on its own
+          board_[i].history.back().timed_out = true;
+          timers_.terminate(i, board_[i].attempts, now);
+        }
       }
       end_tasks(task_status::skipped, "not run: the group timed out", now);
       wind_down(now);
@@ -258,7 +313,9 @@ void group_machine::on(const stop_event& e, clock_time now) {
   }
   // One kill sequence for the agents and the command alike.
   for (const auto i : board_.with_status(task_status::running)) {
-    timers_.stop(i, board_[i].attempts, e.mode, now);
+    if (!board_[i].integrating) {  // a merge under way ends on its own
+      timers_.stop(i, board_[i].attempts, e.mode, now);
+    }
   }
   if (command_waiting_) {
     abandon_command();  // its turn has not come: it ends without the command

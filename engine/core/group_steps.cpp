@@ -101,10 +101,21 @@ void group_machine::launch(std::size_t task, clock_time now) {
 }
 
 void group_machine::after_attempt(std::size_t task, clock_time now) {
-  auto& st = board_[task];
+  release_attempt(task);
+  settle_attempt(task, now);
+}
+
+void group_machine::release_attempt(std::size_t task) {
   slots_.release(current_agent(task));
-  timers_.cancel_attempt(task, st.attempts);
+  timers_.cancel_attempt(task, board_[task].attempts);
+}
+
+void group_machine::settle_attempt(std::size_t task, clock_time now) {
+  auto& st = board_[task];
   const auto& attempt = st.history.back();
+  if (settings_.integrate) {
+    out_->emplace_back(discard_workspace_action{task, attempt.number});
+  }
   if (stop_ == stop_reason::cancelled) {
     finish_task(task, task_status::cancelled, now, false);
   } else if (stop_ == stop_reason::timed_out) {
@@ -303,6 +314,8 @@ void group_machine::maybe_post_execution(clock_time now) {
   } else if (count(task_status::failed) + count(task_status::timed_out) > 0 || stopping()) {
     conclude();
   } else {
+    // (Under `integrate`, the test phase first merges the integration
+    // branch into the group's: the runtime does it on `run_tests`.)
     run_command(group_lifecycle::testing, settings_.test_timeout_s, now);
   }
 }
@@ -313,6 +326,16 @@ void group_machine::conclude() {
              count(task_status::blocked), test_status_, settings_.test_required,
              stop_ == stop_reason::timed_out, !errors_.empty(), settings_.close_tasks});
   outcome_ = verdict.status;
+  // What passed its test phase goes into the integration branch first: a
+  // completed group, or an incomplete one whose tests passed.
+  if (settings_.integrate && !group_integrated_ && stop_ != stop_reason::cancelled &&
+      (verdict.status == group_status::completed ||
+       (verdict.status == group_status::incomplete && test_status_ == test_status::passed))) {
+    life_ = group_lifecycle::integrating;
+    board_.group_changed();
+    out_->emplace_back(integrate_group_action{});
+    return;
+  }
   if (verdict.close_completed && count(task_status::completed) > 0) {
     life_ = group_lifecycle::closing;
     board_.group_changed();

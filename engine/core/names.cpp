@@ -1,3 +1,5 @@
+#include <cstdint>
+
 #include <maestro/core/names.hpp>
 
 namespace maestro::core {
@@ -75,6 +77,47 @@ std::string log_file_name(std::string_view task_id) {
 
 std::string group_dir_name(std::string_view group_id) {
   return encode_file_name(group_id);
+}
+
+std::string encode_ref_component(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool ascii_plain = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+                             (c >= 'a' && c <= 'z') || c == '_' || c == '-';
+    // A dot is kept where git takes it: not first, not after a dot, not
+    // last, and not starting a trailing ".lock".
+    const bool plain_dot =
+        c == '.' && i > 0 && i + 1 < text.size() && out.back() != '.' && text.substr(i) != ".lock";
+    if (ascii_plain || plain_dot) {
+      out += static_cast<char>(c);
+    } else {
+      append_hex(out, c);
+    }
+  }
+  if (out.empty()) {
+    return "%";  // "" (git takes no empty component); no encoding yields a lone %
+  }
+  if (out.size() > max_ref_component) {
+    // Too long for a file name under .git/refs: a prefix and a hash of the
+    // whole (recorded in the state, which is what names the branch).
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64
+    for (const char ch : text) {
+      h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
+    }
+    out.resize(max_ref_component - 17);
+    while (!out.empty() && (out.back() == '.' || out.back() == '%' ||
+                            (out.size() >= 2 && out[out.size() - 2] == '%'))) {
+      out.pop_back();  // no trailing dot, no cut escape
+    }
+    static constexpr char digits[] = "0123456789abcdef";
+    out += '-';
+    for (int shift = 60; shift >= 0; shift -= 4) {
+      out += digits[(h >> shift) & 0xfU];
+    }
+  }
+  return out;
 }
 
 std::string printable(std::string_view text) {

@@ -5,7 +5,9 @@ namespace maestro::core {
 
 std::string describe(const attempt_record& a) {
   if (!a.error.empty()) {
-    return "could not start: " + a.error;
+    // One that exited (0) failed after: its work could not be merged.
+    return a.exit_code ? "exit code " + std::to_string(*a.exit_code) + ", then " + a.error
+                       : "could not start: " + a.error;
   }
   if (a.timed_out) {
     return "timed out";

@@ -1,10 +1,13 @@
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -72,6 +75,18 @@ auto refusing_damaged(const std::string& group_id, Read read) {
   }
 }
 
+// Awaits a workspace call: its error, empty on success.
+asio::awaitable<std::string> await_workspace(
+    const std::function<void(workspace::done_handler)>& call) {
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::string)>(
+      [&call](auto handler) {
+        // The port's handler is copyable; the coroutine's is not.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        call([shared](std::string error) { (*shared)(std::move(error)); });
+      },
+      asio::use_awaitable);
+}
+
 }  // namespace
 
 int run_outcome::exit_code() const noexcept {
@@ -110,6 +125,10 @@ void coordinator::wire(coordinator_ports ports) {
       ports.task_tracker == nullptr || ports.tests == nullptr || ports.clock == nullptr) {
     throw std::invalid_argument(
         "coordinator: the launcher, state, tracker, test runner and clock ports are required");
+  }
+  if (config_.workspace.kind == core::workspace_kind::worktree &&
+      (ports.workspaces == nullptr || !ports.workspaces->isolated())) {
+    throw refused("workspace.kind \"worktree\" needs a workspace port that isolates attempts");
   }
   ports_ = ports;
   core::plan_options plan_options;
@@ -213,6 +232,7 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
     throw refused("unknown group: " + core::printable(group_id));
   }
   preflight(stages);
+  co_await check_workspace();
   std::size_t already = 0;
   for (const auto* s : stages) {
     if (stopped_) {
@@ -354,6 +374,7 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
   if (!group) {
     throw refused("group " + group_id + " has no state to resume; use execute");
   }
+  co_await check_workspace();
   run_outcome outcome;
   if (group->status == core::group_status::completed) {
     outcome.groups.push_back({group_id, core::group_status::completed, "already completed", {}});
@@ -378,6 +399,18 @@ asio::awaitable<group_outcome> coordinator::run_stage(const core::stage& stage, 
     stopped_ = true;  // stopped by stop() or by the host's cancellation: no more stages
   }
   co_return group_outcome{stage.id, status, {}, {}};
+}
+
+asio::awaitable<void> coordinator::check_workspace() {
+  if (ports_.workspaces == nullptr) {
+    co_return;
+  }
+  auto* work = ports_.workspaces;
+  if (const auto error = co_await await_workspace(
+          [work](workspace::done_handler done) { work->async_check(std::move(done)); });
+      !error.empty()) {
+    throw refused(error);
+  }
 }
 
 void coordinator::note_completed(const core::stage& stage, const core::group_machine& machine) {
@@ -440,6 +473,19 @@ asio::awaitable<coordinator::prepared_stage> coordinator::prepare_stage(const co
       }
     }
     co_await end_leftovers(running, stage.id);
+  }
+  // The group's branch, once nothing of an earlier engine runs (SPEC
+  // section 11).
+  if (ports_.workspaces != nullptr) {
+    auto* work = ports_.workspaces;
+    const bool fresh = start == stage_start::fresh;
+    if (const auto error =
+            co_await await_workspace([work, &stage, fresh](workspace::done_handler done) {
+              work->async_open_group(stage.id, fresh, std::move(done));
+            });
+        !error.empty()) {
+      throw refused("group " + core::printable(stage.id) + ": " + error);
+    }
   }
 
   // Dependencies outside this stage are satisfied by the source or by the
@@ -577,6 +623,7 @@ asio::awaitable<coordinator::prepared_stage> coordinator::prepare_stage(const co
   auto& s = request.settings;
   s = core::settings_for(config_, stage.group);
   s.claims = !request.record.actor.empty();
+  s.integrate = ports_.workspaces != nullptr && ports_.workspaces->isolated();
   s.seed = static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL ^
            static_cast<std::uint64_t>(ports_.clock->now().time_since_epoch().count());
 

@@ -55,6 +55,21 @@ asio::awaitable<void> pause(engine_clock& clock, core::clock_time::duration d) {
   co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+template <class F>
+auto group_runner::workspace_call(F f) {
+  ++workspace_calls_;
+  return [this, f = std::move(f), alive = std::weak_ptr<int>(alive_)](auto&&... args) mutable {
+    if (alive.expired()) {
+      return;
+    }
+    --workspace_calls_;
+    if (workspace_calls_ == 0 && awaiting_workspace_) {
+      workspace_idle_.cancel();
+    }
+    f(std::forward<decltype(args)>(args)...);
+  };
+}
+
 group_runner::group_runner(asio::any_io_executor strand, const runtime_context& context,
                            group_request request)
     : strand_(std::move(strand)),
@@ -66,7 +81,8 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
       machine_(own_.get()),
       wake_(strand_),
       children_(machine_->tasks().size()),
-      claimed_(machine_->settings().claims ? machine_->tasks().size() : 0, claim::none) {}
+      claimed_(machine_->settings().claims ? machine_->tasks().size() : 0, claim::none),
+      workspace_idle_(strand_) {}
 
 group_runner::group_runner(asio::any_io_executor strand, const runtime_context& context,
                            group_request request, std::function<void(core::event_body)> post)
@@ -77,7 +93,8 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
       post_(std::move(post)),
       wake_(strand_),
       children_(request_.tasks.size()),
-      claimed_(request_.settings.claims ? request_.tasks.size() : 0, claim::none) {}
+      claimed_(request_.settings.claims ? request_.tasks.size() : 0, claim::none),
+      workspace_idle_(strand_) {}
 
 void group_runner::attach(const core::group_machine& machine) {
   machine_ = &machine;
@@ -185,6 +202,23 @@ asio::awaitable<core::group_status> group_runner::run() {
 asio::awaitable<core::group_status> group_runner::end() {
   timers_.clear();
   watch_.reset();
+  if (isolated()) {
+    // The test worktree goes (kept with keep_failed when the group did not
+    // complete); then every workspace call still under way ends.
+    context_.ports.workspaces->async_close_group(
+        request_.group_id, machine_->status() == core::group_status::completed,
+        workspace_call([this](const std::string& error) {
+          if (!error.empty() && context_.sink != nullptr) {
+            context_.sink->message(severity::warning, "group " + request_.group_id + ": " + error);
+          }
+        }));
+  }
+  while (workspace_calls_ > 0) {
+    workspace_idle_.expires_at(asio::steady_timer::time_point::max());
+    awaiting_workspace_ = true;
+    co_await workspace_idle_.async_wait(asio::as_tuple(asio::use_awaitable));
+    awaiting_workspace_ = false;
+  }
   // The terminal state, before anyone is told. A full disk may free up:
   // try for a few seconds before giving up with the reason.
   for (int attempt = 1;; ++attempt) {
@@ -227,6 +261,9 @@ void group_runner::execute(const core::action& a) {
                  [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
                  [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
                  [this](const core::run_tests_action&) { run_tests(); },
+                 [this](const core::integrate_action& i) { integrate(i); },
+                 [this](const core::discard_workspace_action& d) { discard(d); },
+                 [this](const core::integrate_group_action&) { integrate_group(); },
                  [this](const core::close_tasks_action& c) { close_tasks(c); },
                  [this](const core::release_claims_action& r) { release_claims(r); },
                  [this](const core::task_changed_action& t) {
@@ -313,16 +350,33 @@ void group_runner::release_claims(const core::release_claims_action& r) {
 }
 
 launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
-                                    std::uint32_t attempt) const {
+                                    std::uint32_t attempt, const std::filesystem::path& dir) const {
   auto command = build_agent_command(*context_.config, *request_.tasks[task], agent, attempt,
-                                     {request_.group_id, context_.workdir, context_.state_dir});
+                                     {request_.group_id, dir, context_.state_dir});
   launch_spec spec;
   spec.argv = std::move(command.argv);
+  if (dir != context_.workdir) {
+    spec.workdir = dir;
+    command.env["MAESTRO_WORKTREE"] = dir.string();
+    // A relative argv[0] is the engine's (SPEC section 3), not the
+    // worktree's, which holds only tracked files.
+    if (!spec.argv.empty() && spec.argv.front().find('/') != std::string::npos &&
+        std::filesystem::path(spec.argv.front()).is_relative()) {
+      spec.argv.front() = (context_.workdir / spec.argv.front()).lexically_normal().string();
+    }
+  }
   spec.stdin_data = std::move(command.stdin_data);
-  // The engine's environment, then the agent's and ours, which win.
+  // The engine's environment, then the agent's and ours, which win. In a
+  // worktree, the engine's GIT_DIR and the like (set when a git hook runs
+  // the engine) would point the agent's git at the user's checkout: gone.
   spec.env.reserve(context_.base_environment.size() + command.env.size());
   for (const auto& entry : context_.base_environment) {
     const std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+    if (!spec.workdir.empty() &&
+        (name == "GIT_DIR" || name == "GIT_WORK_TREE" || name == "GIT_INDEX_FILE" ||
+         name == "GIT_COMMON_DIR" || name == "GIT_PREFIX")) {
+      continue;
+    }
     if (command.env.find(name) == command.env.end()) {
       spec.env.push_back(entry);
     }
@@ -342,7 +396,7 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
 
 void group_runner::launch(const core::launch_action& l) {
   if (claimed_.empty() || claimed_[l.task] == claim::held) {
-    spawn(l);
+    prepare(l);
     return;
   }
   claiming_[l.task] = {l.attempt, false};
@@ -366,7 +420,7 @@ void group_runner::launch(const core::launch_action& l) {
               // As in `run`: what throws (memory, descriptors) halts the
               // group rather than leaving the event loop.
               try {
-                spawn(l);
+                prepare(l);
               } catch (const std::exception& error) {
                 push(core::halt_event{std::string("internal error: ") + error.what()});
                 push(core::launch_failed_event{l.task, l.attempt, error.what()});
@@ -393,8 +447,73 @@ void group_runner::launch(const core::launch_action& l) {
       });
 }
 
-void group_runner::spawn(const core::launch_action& l) {
-  const auto spec = make_spec(l.task, l.agent, l.attempt);
+attempt_ref group_runner::attempt_of(std::size_t task, std::uint32_t attempt) const {
+  return {request_.group_id, request_.tasks[task]->id, request_.tasks[task]->title, attempt};
+}
+
+void group_runner::prepare(const core::launch_action& l) {
+  if (!isolated()) {
+    spawn(l, context_.workdir);
+    return;
+  }
+  claiming_[l.task] = {l.attempt, false};
+  context_.ports.workspaces->async_prepare(
+      attempt_of(l.task, l.attempt),
+      workspace_call([this, l](const workspace_dir& where, const std::string& error) {
+        const auto pending = claiming_.find(l.task);
+        const bool stopped = pending == claiming_.end() || pending->second.stopped;
+        claiming_.erase(l.task);
+        if (!error.empty()) {
+          context_.ports.process_launcher->append_to_log(
+              store_->record().log_path(l.task),
+              "=== maestro-async: attempt " + std::to_string(l.attempt) + ": " + error);
+          push(core::launch_failed_event{l.task, l.attempt, error});
+          return;
+        }
+        push(core::workspace_ready_event{l.task, l.attempt, where.dir.string(), where.branch});
+        if (stopped) {
+          push(core::launch_failed_event{l.task, l.attempt, "stopped before it launched"});
+          return;
+        }
+        try {
+          spawn(l, where.dir);
+        } catch (const std::exception& e) {
+          push(core::halt_event{std::string("internal error: ") + e.what()});
+          push(core::launch_failed_event{l.task, l.attempt, e.what()});
+        }
+      }));
+}
+
+void group_runner::integrate(const core::integrate_action& a) {
+  context_.ports.workspaces->async_integrate(
+      attempt_of(a.task, a.attempt), workspace_call([this, a](const std::string& error) {
+        if (!error.empty()) {
+          context_.ports.process_launcher->append_to_log(
+              store_->record().log_path(a.task),
+              "=== maestro-async: attempt " + std::to_string(a.attempt) + ": " + error);
+        }
+        push(core::integrated_event{a.task, a.attempt, error});
+      }));
+}
+
+void group_runner::discard(const core::discard_workspace_action& a) {
+  context_.ports.workspaces->async_discard(
+      attempt_of(a.task, a.attempt), workspace_call([this](const std::string& error) {
+        if (!error.empty() && context_.sink != nullptr) {
+          context_.sink->message(severity::warning, "group " + request_.group_id + ": " + error);
+        }
+      }));
+}
+
+void group_runner::integrate_group() {
+  context_.ports.workspaces->async_integrate_group(
+      request_.group_id, workspace_call([this](const std::string& error) {
+        push(core::group_integrated_event{error.empty() ? error : "integration: " + error});
+      }));
+}
+
+void group_runner::spawn(const core::launch_action& l, const std::filesystem::path& dir) {
+  const auto spec = make_spec(l.task, l.agent, l.attempt, dir);
   if (spec.argv.empty()) {
     const std::string error = "agent " + l.agent + " resolves to no command";
     context_.ports.process_launcher->append_to_log(
@@ -459,9 +578,16 @@ std::string group_runner::wall_time(clock_time t) const {
 }
 
 void group_runner::start_command(const std::vector<std::string>& argv, std::string_view log,
-                                 const command_done& done) {
+                                 const command_done& done, const std::filesystem::path& dir) {
   launch_spec spec;
   spec.argv = argv;
+  if (!dir.empty() && dir != context_.workdir) {
+    spec.workdir = dir;
+    if (spec.argv.front().find('/') != std::string::npos &&
+        std::filesystem::path(spec.argv.front()).is_relative()) {
+      spec.argv.front() = (context_.workdir / spec.argv.front()).lexically_normal().string();
+    }
+  }
   // Inherited entries of the names set here are dropped: each name once.
   std::copy_if(context_.base_environment.begin(), context_.base_environment.end(),
                std::back_inserter(spec.env), [](const std::string& entry) {
@@ -502,6 +628,24 @@ void group_runner::stop_command(core::kill_signal signal) {
 }
 
 void group_runner::run_tests() {
+  if (!isolated()) {
+    run_tests_in(context_.workdir);
+    return;
+  }
+  // The merge queue's turn: the integration tip merged into the group's
+  // branch, checked out on its own, where the tests run.
+  context_.ports.workspaces->async_prepare_tests(
+      request_.group_id,
+      workspace_call([this](const workspace_dir& where, const std::string& error) {
+        if (!error.empty()) {
+          push(core::tests_done_event{core::test_status::failed, error});
+          return;
+        }
+        run_tests_in(where.dir);
+      }));
+}
+
+void group_runner::run_tests_in(const std::filesystem::path& dir) {
   const auto& test = context_.config->test;
   std::vector<std::string> argv;
   std::string reason;
@@ -513,7 +657,7 @@ void group_runner::run_tests() {
       argv = test.command;
       break;
     case core::test_command_kind::auto_detect: {
-      auto detected = context_.ports.tests->detect(context_.workdir);
+      auto detected = context_.ports.tests->detect(dir);
       if (detected.argv.empty()) {
         push(core::tests_done_event{core::test_status::none, detected.reason});
         return;
@@ -524,12 +668,16 @@ void group_runner::run_tests() {
     }
   }
   // Its time limit is the core's, which composes "<command>: timed out".
-  start_command(argv, "_tests.log", [this, argv](const exit_info& x) {
-    auto command = join(argv, " ");
-    std::string detail = command + ": " + describe_exit(x);
-    push(core::tests_done_event{context_.ports.tests->classify(argv, x.exit_code, x.output_tail),
-                                std::move(detail), std::move(command)});
-  });
+  start_command(
+      argv, "_tests.log",
+      [this, argv](const exit_info& x) {
+        auto command = join(argv, " ");
+        std::string detail = command + ": " + describe_exit(x);
+        push(
+            core::tests_done_event{context_.ports.tests->classify(argv, x.exit_code, x.output_tail),
+                                   std::move(detail), std::move(command)});
+      },
+      dir);
 }
 
 void group_runner::watch_source() {

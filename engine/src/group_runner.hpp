@@ -26,6 +26,7 @@
 #include <maestro/ports/task_source.hpp>
 #include <maestro/ports/test_runner.hpp>
 #include <maestro/ports/tracker.hpp>
+#include <maestro/ports/workspace.hpp>
 
 namespace maestro::detail {
 
@@ -125,17 +126,34 @@ class group_runner {
   /// Claims the task first when the tracker holds claims and it is not
   /// claimed yet, then spawns it.
   void launch(const core::launch_action& a);
-  void spawn(const core::launch_action& a);
+  /// Readies the attempt's workspace (its own worktree under
+  /// `workspace: worktree`), then spawns it there.
+  void prepare(const core::launch_action& a);
+  void spawn(const core::launch_action& a, const std::filesystem::path& dir);
+  [[nodiscard]] bool isolated() const noexcept {
+    return context_.ports.workspaces != nullptr && context_.ports.workspaces->isolated();
+  }
+  [[nodiscard]] attempt_ref attempt_of(std::size_t task, std::uint32_t attempt) const;
+  /// Counts a workspace call in flight (`end` waits for them all) and
+  /// wraps its handler: `f` runs on the strand while the runner lives.
+  template <class F>
+  auto workspace_call(F f);
+  void integrate(const core::integrate_action& a);
+  void discard(const core::discard_workspace_action& a);
+  void integrate_group();
+  /// Runs the test command (or reports that there is none) in `dir`.
+  void run_tests_in(const std::filesystem::path& dir);
   void close_tasks(const core::close_tasks_action& c);
   void release_claims(const core::release_claims_action& r);
   void set_timer(const core::timer_id& id, core::clock_time deadline);
   void start_command(const std::vector<std::string>& argv, std::string_view log,
-                     const command_done& done);
+                     const command_done& done, const std::filesystem::path& dir = {});
   void stop_command(core::kill_signal signal);
   void run_tests();
   void watch_source();
   [[nodiscard]] std::string wall_time(core::clock_time t) const;
-  launch_spec make_spec(std::size_t task, const std::string& agent, std::uint32_t attempt) const;
+  launch_spec make_spec(std::size_t task, const std::string& agent, std::uint32_t attempt,
+                        const std::filesystem::path& dir) const;
 
   /// Tries at writing the terminal state, 250 ms apart.
   static constexpr int terminal_write_attempts = 12;
@@ -168,7 +186,11 @@ class group_runner {
     held
   };
   std::vector<claim> claimed_;
-  std::map<std::size_t, pending_claim> claiming_;
+  std::map<std::size_t, pending_claim> claiming_;  // claimed, or its workspace readied
+  // Workspace calls in flight; `end` waits for them (`workspace_idle_`).
+  std::size_t workspace_calls_ = 0;
+  boost::asio::steady_timer workspace_idle_;
+  bool awaiting_workspace_ = false;
   bool state_failed_ = false;  // the store reported a failed write
   // The tracker's answer may come after the runner (it should not: the
   // machine waits for it): it holds a weak_ptr to this and does nothing

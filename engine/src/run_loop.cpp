@@ -66,6 +66,7 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
     all.push_back(&s);
   }
   preflight(all);
+  co_await check_workspace();
   // Under `graph` the queue puts the critical path first (`execute` and
   // `run` under `stages` keep priority, then input order).
   critical_paths_ = config_.schedule == core::schedule_mode::graph ? core::critical_paths(plan_)

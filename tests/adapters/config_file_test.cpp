@@ -262,6 +262,30 @@ BOOST_AUTO_TEST_CASE(beads_keys) {
   check_rejected(R"({"beads": {"claim": true}})", {"unknown key: beads.claim"});
 }
 
+BOOST_AUTO_TEST_CASE(workspace_keys) {
+  const auto defaults = parse_config("{}", "maestro.json");
+  BOOST_TEST((defaults.workspace.kind == maestro::core::workspace_kind::shared));
+  BOOST_TEST(defaults.workspace.base == "HEAD");
+  BOOST_TEST(defaults.workspace.branch == "maestro/integration");
+  BOOST_TEST(defaults.workspace.keep_failed);
+  const auto cfg = parse_config(
+      R"({"workspace": {"kind": "worktree", "base": "v1.2", "branch": "ci/merged",
+                        "keep_failed": false}})",
+      "maestro.json");
+  BOOST_TEST((cfg.workspace.kind == maestro::core::workspace_kind::worktree));
+  BOOST_TEST(cfg.workspace.base == "v1.2");
+  BOOST_TEST(cfg.workspace.branch == "ci/merged");
+  BOOST_TEST(!cfg.workspace.keep_failed);
+  check_rejected(R"({"workspace": {"kind": "copy"}})",
+                 {"workspace.kind", "\"shared\" or \"worktree\""});
+  for (const auto* bad : {"a..b", "x~1", "sp ace", "-x", "x.lock", "a/", "a//b", "x@{1}", ".a"}) {
+    check_rejected(std::string(R"({"workspace": {"branch": ")") + bad + "\"}}",
+                   {"workspace.branch", "not a valid branch name"});
+  }
+  check_rejected(R"({"workspace": {"base": ""}})", {"workspace.base", "non-empty string"});
+  check_rejected(R"({"workspace": {"keep": true}})", {"unknown key: workspace.keep"});
+}
+
 BOOST_AUTO_TEST_CASE(test_command_none_and_auto) {
   const auto none = parse_config(R"({"test": {"command": "none"}})", "maestro.json");
   BOOST_TEST((none.test.kind == maestro::core::test_command_kind::none));

@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -91,6 +93,54 @@ BOOST_AUTO_TEST_CASE(what_is_no_encoding_is_refused) {
   BOOST_TEST(!core::decode_file_name(".x"));
   BOOST_TEST(!core::decode_file_name("a b"));
   BOOST_TEST(core::decode_file_name("%2E%2E").value() == "..");
+}
+
+// What `git check-ref-format` refuses in one component (its rules, for
+// the bytes the encoding can leave).
+bool valid_ref_component(const std::string& c) {
+  if (c.empty() || c.front() == '.' || c.back() == '.' || c.ends_with(".lock") ||
+      c.find("..") != std::string::npos || c.find("@{") != std::string::npos) {
+    return false;
+  }
+  return std::all_of(c.begin(), c.end(), [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return u > 0x20 && u != 0x7f &&
+           std::string_view(" ~^:?*[\\/").find(ch) == std::string_view::npos;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(ref_components_are_valid_for_git_and_injective) {
+  BOOST_TEST(core::encode_ref_component("bd-a1b2.3") == "bd-a1b2.3");
+  BOOST_TEST(core::encode_ref_component("a..b") == "a.%2Eb");
+  BOOST_TEST(core::encode_ref_component("x~1") == "x%7E1");
+  BOOST_TEST(core::encode_ref_component("sp ace") == "sp%20ace");
+  BOOST_TEST(core::encode_ref_component("-x") == "-x");
+  BOOST_TEST(core::encode_ref_component(".x") == "%2Ex");
+  BOOST_TEST(core::encode_ref_component("x.") == "x%2E");
+  BOOST_TEST(core::encode_ref_component("e.lock") == "e%2Elock");
+  BOOST_TEST(core::encode_ref_component("a/b") == "a%2Fb");
+  BOOST_TEST(core::encode_ref_component("@{u}") == "%40%7Bu%7D");
+  BOOST_TEST(core::encode_ref_component("") == "%");
+  const std::vector<std::string> ids{"a..b",   "a.%2Eb",   "a.b",         "a%2Eb", "x~1", "x%7E1",
+                                     "sp ace", "-x",       ".x",          "x.",    "",    "%",
+                                     "e.lock", "e%2Elock", "caf\xc3\xa9", "a\nb",  "..",  "."};
+  std::set<std::string> seen;
+  for (const auto& id : ids) {
+    const auto c = core::encode_ref_component(id);
+    BOOST_TEST(valid_ref_component(c), id << " -> " << c);
+    // An attempt's component `<T>.<N>` is valid too.
+    BOOST_TEST(valid_ref_component(c + ".12"), id << " -> " << c << ".12");
+    BOOST_TEST(seen.insert(c).second, "two ids encode to " << c);
+  }
+  // Too long for a file name: a prefix and a hash, still unique.
+  const std::string long_a(300, 'a');
+  const std::string long_b = std::string(299, 'a') + "b";
+  const auto ea = core::encode_ref_component(long_a);
+  const auto eb = core::encode_ref_component(long_b);
+  BOOST_TEST(ea.size() <= core::max_ref_component);
+  BOOST_TEST(ea != eb);
+  BOOST_TEST(valid_ref_component(ea));
+  BOOST_TEST(valid_ref_component(core::encode_ref_component(std::string(250, '.'))));
 }
 
 BOOST_AUTO_TEST_CASE(printable_escapes_controls) {

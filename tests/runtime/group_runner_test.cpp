@@ -38,6 +38,8 @@ struct runtime_fixture {
   maestro::testing::memory_repository state;
   maestro::testing::fake_tracker tracker;
   maestro::testing::fake_test_runner tests;
+  maestro::testing::fake_workspace workspace{strand};
+  bool isolated = false;  // plan() hands `workspace` to the coordinator
   maestro::core::config config;
   std::optional<maestro::coordinator> coordinator;
   std::optional<maestro::run_outcome> outcome;
@@ -67,6 +69,10 @@ struct runtime_fixture {
     ports.task_tracker = &tracker;
     ports.tests = &tests;
     ports.clock = &clock;
+    if (isolated) {
+      config.workspace.kind = maestro::core::workspace_kind::worktree;
+      ports.workspaces = &workspace;
+    }
     maestro::coordinator_options options;
     options.workdir = "/nowhere";
     coordinator.emplace(strand, config, std::move(tasks), options, ports);
@@ -337,6 +343,62 @@ BOOST_AUTO_TEST_CASE(a_stop_while_a_claim_is_answered_launches_nothing_and_hands
   BOOST_TEST(tracker.released[0].reason ==
              "maestro-async: cancelled in group g: "
              "stopped before it launched");
+}
+
+BOOST_AUTO_TEST_CASE(each_attempt_runs_in_its_workspace_and_completes_once_merged) {
+  isolated = true;
+  plan(2);
+  execute();
+  BOOST_TEST_REQUIRE(agents_started() == 2U);
+  const auto& spec = launcher.children()[0].spec;
+  BOOST_TEST(spec.workdir == "/ws/t1.1");
+  BOOST_TEST(
+      (std::find(spec.env.begin(), spec.env.end(), "MAESTRO_WORKTREE=/ws/t1.1") != spec.env.end()));
+  exit(0, 0);
+  exit(1, 0);
+  // Merged, then tested in the test phase's workspace, then integrated.
+  const auto suite = child_of("run-tests");
+  BOOST_TEST(launcher.children()[suite].spec.workdir == "/ws/_test");
+  exit(suite, 0);
+  check_settled(group_status::completed);
+  BOOST_TEST(workspace.calls ==
+                 (std::vector<std::string>{"check", "open g fresh", "prepare t1.1", "prepare t2.1",
+                                           "integrate t1.1", "integrate t2.1", "tests g",
+                                           "integrate_group g", "close g completed"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(snapshot().closed == (std::vector<bool>{true, true}));
+}
+
+BOOST_AUTO_TEST_CASE(a_conflict_fails_the_attempt_and_nothing_is_integrated) {
+  isolated = true;
+  workspace.conflicts.insert("t2");
+  plan(2);
+  execute();
+  exit(0, 0);
+  exit(1, 0);
+  check_settled(group_status::failed);
+  BOOST_TEST(has_error("task t2 failed after 1 attempt: attempt 1 (backend-architect): exit code "
+                       "0, then merge conflict in maestro/group/g: f.txt"),
+             maestro::core::join(snapshot().errors, "\n"));
+  BOOST_TEST(workspace.calls == (std::vector<std::string>{
+                                    "check", "open g fresh", "prepare t1.1", "prepare t2.1",
+                                    "integrate t1.1", "integrate t2.1", "discard t2.1", "close g"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_while_a_workspace_is_prepared_launches_nothing) {
+  isolated = true;
+  workspace.hold_prepares = true;
+  plan(1);
+  execute();
+  stop();
+  workspace.answer_prepares();  // ready, but the group is stopping: not launched
+  settle();
+  BOOST_TEST(agents_started() == 0U);
+  check_settled(group_status::cancelled);
+  BOOST_TEST(workspace.calls == (std::vector<std::string>{"check", "open g fresh", "prepare t1.1",
+                                                          "discard t1.1", "close g"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(state_that_cannot_be_written_halts_launches_and_fails_the_group) {

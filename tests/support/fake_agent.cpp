@@ -14,6 +14,7 @@
 //                       the end of the steps. <id> is $MAESTRO_TASK_ID (`-` when
 //                       unset), <ns> is CLOCK_MONOTONIC in nanoseconds.
 //   write FILE TEXT     append TEXT and a newline to FILE
+//   put FILE TEXT       replace FILE's contents with TEXT and a newline
 //   env FILE            append every MAESTRO_* variable, sorted, as NAME=value lines
 //   fds FILE            append one line with this process's open descriptors,
 //                       e.g. `0 1 2`
@@ -99,8 +100,9 @@ std::int64_t monotonic_ns() {
 
 /// Appends `text` to `file` with one write(). Exits with `exit_io_error` on
 /// failure: a test must not mistake a lost line for a behaviour.
-void append(const std::string& file, std::string_view text) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+void append(const std::string& file, std::string_view text, bool replace = false) {
+  const int fd =
+      ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_APPEND), 0644);
   if (fd < 0) {
     const std::string message =
         "fake_agent: cannot open " + file + ": " + std::strerror(errno) + "\n";
@@ -281,6 +283,10 @@ void run(std::span<char* const> args) {
       const std::string file = next(step);
       const std::string text = next(step);
       append(file, text + "\n");
+    } else if (step == "put") {
+      const std::string file = next(step);
+      const std::string text = next(step);
+      append(file, text + "\n", true);
     } else if (step == "env") {
       append(next(step), maestro_environment());
     } else if (step == "fds") {

@@ -3,11 +3,12 @@
 // Fakes of the runtime's ports, for tests that drive the real runtime with
 // no process, file or real time: a launcher whose children exit when the
 // test says, a clock the test moves, a state repository in memory, a
-// tracker and a test runner that answer as told. Every fake reports on the
+// tracker, a test runner and a workspace that answer as told. Every fake reports on the
 // strand it is given, as the ports' contracts require.
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@
 #include <maestro/ports/state_store.hpp>
 #include <maestro/ports/test_runner.hpp>
 #include <maestro/ports/tracker.hpp>
+#include <maestro/ports/workspace.hpp>
 
 namespace maestro::testing {
 
@@ -344,6 +346,72 @@ class fake_test_runner final : public test_runner {
     return exit_code == 0 ? core::test_status::passed : core::test_status::failed;
   }
   std::vector<std::string> command{"run-tests"};
+};
+
+/// A workspace that isolates attempts in directories it only names
+/// (`/ws/<T>.<N>`, the tests' `/ws/_test`), and records every call, in
+/// order, as one line (`prepare t1.1`, `integrate t1.1`, ...). Prepares are
+/// answered at once, or when the test says (`hold_prepares`); an attempt
+/// of a task in `conflicts` does not merge.
+class fake_workspace final : public workspace {
+ public:
+  explicit fake_workspace(boost::asio::any_io_executor strand) : strand_(std::move(strand)) {}
+
+  [[nodiscard]] bool isolated() const noexcept override { return true; }
+  void async_check(done_handler done) override { answer("check", std::move(done)); }
+  void async_open_group(const std::string& group_id, bool fresh, done_handler done) override {
+    answer("open " + group_id + (fresh ? " fresh" : ""), std::move(done));
+  }
+  void async_prepare(const attempt_ref& a, dir_handler done) override {
+    const auto name = a.task_id + "." + std::to_string(a.attempt);
+    calls.push_back("prepare " + name);
+    prepares_.emplace_back([done = std::move(done), name] {
+      done({"/ws/" + name, "maestro/task/g/" + name}, {});
+    });
+    if (!hold_prepares) {
+      answer_prepares();
+    }
+  }
+  void async_integrate(const attempt_ref& a, done_handler done) override {
+    const auto name = a.task_id + "." + std::to_string(a.attempt);
+    answer("integrate " + name, std::move(done),
+           conflicts.contains(a.task_id) ? "merge conflict in maestro/group/g: f.txt" : "");
+  }
+  void async_discard(const attempt_ref& a, done_handler done) override {
+    answer("discard " + a.task_id + "." + std::to_string(a.attempt), std::move(done));
+  }
+  void async_prepare_tests(const std::string& group_id, dir_handler done) override {
+    calls.push_back("tests " + group_id);
+    boost::asio::post(strand_, [done = std::move(done)] { done({"/ws/_test", {}}, {}); });
+  }
+  void async_integrate_group(const std::string& group_id, done_handler done) override {
+    answer("integrate_group " + group_id, std::move(done));
+  }
+  void async_close_group(const std::string& group_id, bool completed, done_handler done) override {
+    answer("close " + group_id + (completed ? " completed" : ""), std::move(done));
+  }
+  [[nodiscard]] workspace_dir planned(const attempt_ref& a) const override {
+    return {"/ws/" + a.task_id + "." + std::to_string(a.attempt), {}};
+  }
+
+  /// Answers the prepares held so far.
+  void answer_prepares() {
+    for (auto& p : std::exchange(prepares_, {})) {
+      boost::asio::post(strand_, std::move(p));
+    }
+  }
+
+  std::vector<std::string> calls;
+  bool hold_prepares = false;
+  std::unordered_set<std::string> conflicts;
+
+ private:
+  void answer(std::string call, done_handler done, std::string error = {}) {
+    calls.push_back(std::move(call));
+    boost::asio::post(strand_, [done = std::move(done), error = std::move(error)] { done(error); });
+  }
+  boost::asio::any_io_executor strand_;
+  std::vector<std::function<void()>> prepares_;
 };
 
 }  // namespace maestro::testing

@@ -27,6 +27,7 @@
 #include <maestro/ports/task_source.hpp>
 #include <maestro/ports/test_runner.hpp>
 #include <maestro/ports/tracker.hpp>
+#include <maestro/ports/workspace.hpp>
 #include <maestro/refused.hpp>
 
 namespace maestro {
@@ -80,6 +81,10 @@ struct coordinator_ports {
   /// blocked tasks (within `blocked_wait_s`), and a queued task that closes
   /// is `skipped`.
   task_source* source = nullptr;
+  /// Where each attempt runs and how its work is merged (SPEC section 11).
+  /// Null: every child runs in `coordinator_options::workdir`, as with a
+  /// `shared_workspace`.
+  workspace* workspaces = nullptr;
 };
 
 /// What `async_run` does after a failed stage.
@@ -223,6 +228,9 @@ class coordinator {
   /// an agent in its chain whose command resolves. Throws
   /// `core::config_error` naming the task, the commands and the key to set.
   void preflight(const std::vector<const core::stage*>& stages) const;
+  /// Before anything is created: the workspace's preconditions (SPEC
+  /// section 11). Throws `refused` naming what is wrong.
+  boost::asio::awaitable<void> check_workspace();
   /// How a stage starts: from nothing, or from its recorded state.
   enum class stage_start { fresh, resume };
   boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, stage_start start);
@@ -260,6 +268,7 @@ class coordinator {
   std::unique_ptr<tracker> own_tracker_;
   std::unique_ptr<test_runner> own_tests_;
   std::unique_ptr<task_source> own_source_;
+  std::unique_ptr<workspace> own_workspace_;
   coordinator_ports ports_;
   std::unique_ptr<detail::runtime_context> context_;
   detail::group_runner* current_ = nullptr;

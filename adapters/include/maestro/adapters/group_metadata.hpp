@@ -66,6 +66,12 @@ inline constexpr std::string_view error = "error";
 inline constexpr std::string_view closed = "closed";
 inline constexpr std::string_view pid = "pid";
 inline constexpr std::string_view pgid = "pgid";
+// Written when attempts had workspaces of their own (SPEC section 11):
+// `[{"attempt": N, "path": "...", "branch": "..."}]`.
+inline constexpr std::string_view worktrees = "worktrees";
+inline constexpr std::string_view attempt = "attempt";  // in an entry of `worktrees`
+inline constexpr std::string_view path = "path";        // in an entry of `worktrees`
+inline constexpr std::string_view branch = "branch";    // in an entry of `worktrees`
 }  // namespace metadata_key
 
 /// The keys of an `events.jsonl` line.

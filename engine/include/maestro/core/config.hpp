@@ -121,6 +121,30 @@ struct launcher_config {
   std::vector<std::string> srun_args;
 };
 
+/// `workspace.kind` (SPEC section 11).
+enum class workspace_kind {
+  shared,   ///< every child runs in the engine's working directory
+  worktree  ///< every attempt runs in a git worktree of its own
+};
+
+constexpr auto enum_names(workspace_kind) noexcept {
+  return make_enum_table<workspace_kind>({
+      {workspace_kind::shared, "shared"},
+      {workspace_kind::worktree, "worktree"},
+  });
+}
+
+/// `workspace`.
+struct workspace_config {
+  workspace_kind kind = workspace_kind::shared;
+  /// Where the integration branch starts when it does not exist yet.
+  std::string base = "HEAD";
+  /// The run's integration branch.
+  std::string branch = "maestro/integration";
+  /// Keep the worktrees of failed attempts (listed by `status`).
+  bool keep_failed = true;
+};
+
 /// `beads`: the live beads source (SPEC section 10).
 struct beads_config {
   /// Who claims: `beads.actor`, else `BEADS_ACTOR`, else
@@ -192,6 +216,7 @@ struct config {
   grouping group_by = grouping::marker;
   schedule_mode schedule = schedule_mode::stages;
   beads_config beads;
+  workspace_config workspace;
 
   /// The keyword table in force: `auto_detect`, or the built-in one.
   [[nodiscard]] const keyword_table& keywords() const {

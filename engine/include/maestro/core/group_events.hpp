@@ -238,11 +238,33 @@ struct launch_granted_event {
 /// Under a run-level scheduler: the group's refresh or test command, which
 /// waits for its turn (no other group runs one), may run now.
 struct command_granted_event {};
+/// The workspace of `attempt` of `task` is ready (`group_settings::integrate`):
+/// its directory and its branch, recorded in the attempt's history.
+struct workspace_ready_event {
+  std::size_t task = 0;
+  std::uint32_t attempt = 0;
+  std::string worktree;
+  std::string branch;
+};
+/// `integrate_action` ended: `attempt`'s work is in the group's branch, or
+/// `error` says why not (a conflict, naming the files), which fails the
+/// attempt.
+struct integrated_event {
+  std::size_t task = 0;
+  std::uint32_t attempt = 0;
+  std::string error;
+};
+/// `integrate_group_action` ended: the integration branch holds the
+/// group's tested work, or `error` says why not, which fails the group.
+struct group_integrated_event {
+  std::string error;
+};
 using event_body =
     std::variant<start_event, refresh_done_event, launched_event, launch_failed_event, exited_event,
                  timer_event, claim_refused_event, source_closed_event, tests_done_event,
                  close_done_event, release_done_event, stop_event, halt_event, room_event,
-                 launch_granted_event, command_granted_event>;
+                 launch_granted_event, command_granted_event, workspace_ready_event,
+                 integrated_event, group_integrated_event>;
 struct event {
   clock_time now;
   event_body body;
@@ -300,6 +322,29 @@ struct release_claims_action {
   std::vector<std::size_t> tasks;
   friend bool operator==(const release_claims_action&, const release_claims_action&) = default;
 };
+/// `attempt` of `task` exited 0 (`group_settings::integrate`): commit
+/// what it left and merge its branch into the group's, then report
+/// `integrated_event`. The task stays `running` meanwhile, holding no slot.
+struct integrate_action {
+  std::size_t task = 0;
+  std::uint32_t attempt = 0;
+  friend bool operator==(const integrate_action&, const integrate_action&) = default;
+};
+/// `attempt` of `task` ended without its work merged (it failed, was
+/// stopped, or its merge conflicted): its workspace is kept or removed
+/// (`group_settings::integrate`). Its child has exited.
+struct discard_workspace_action {
+  std::size_t task = 0;
+  std::uint32_t attempt = 0;
+  friend bool operator==(const discard_workspace_action&,
+                         const discard_workspace_action&) = default;
+};
+/// The group passed its test phase (`group_settings::integrate`): move the
+/// integration branch to what was tested, then report
+/// `group_integrated_event`.
+struct integrate_group_action {
+  friend bool operator==(const integrate_group_action&, const integrate_group_action&) = default;
+};
 /// The task's state changed: at most one per task per event, in the order
 /// of their first change, after the event's other actions (but `finished`).
 struct task_changed_action {
@@ -316,10 +361,11 @@ struct finished_action {
   group_status status = group_status::completed;
   friend bool operator==(const finished_action&, const finished_action&) = default;
 };
-using action =
-    std::variant<run_refresh_action, launch_action, signal_action, signal_command_action,
-                 set_timer_action, cancel_timer_action, run_tests_action, close_tasks_action,
-                 release_claims_action, task_changed_action, group_changed_action, finished_action>;
+using action = std::variant<run_refresh_action, launch_action, signal_action, signal_command_action,
+                            set_timer_action, cancel_timer_action, run_tests_action,
+                            close_tasks_action, release_claims_action, integrate_action,
+                            discard_workspace_action, integrate_group_action, task_changed_action,
+                            group_changed_action, finished_action>;
 
 /// One readable line, such as `launch(t0#1, a)`: `tN` is the task of index
 /// N, `#K` the attempt (or a timer's generation); deadlines in seconds

@@ -11,15 +11,16 @@ namespace maestro::core {
 
 /// Where a group is in its life. `phase()` and `status()` derive from it.
 enum class group_lifecycle : std::uint8_t {
-  pending,     ///< not started
-  refreshing,  ///< the refresh command runs
-  starting,    ///< its tasks are made ready (within the event that does it)
-  running,     ///< its tasks run, or wait to
-  testing,     ///< the test command runs
-  closing,     ///< the tracker closes the completed tasks
-  releasing,   ///< the tracker takes back the claims of tasks that did not complete
-  finished,    ///< ended, after its tasks' phase
-  dropped      ///< ended before its tasks' phase: cancelled before or during the refresh
+  pending,      ///< not started
+  refreshing,   ///< the refresh command runs
+  starting,     ///< its tasks are made ready (within the event that does it)
+  running,      ///< its tasks run, or wait to
+  testing,      ///< the test command runs
+  integrating,  ///< the integration branch takes the tested work (`integrate_group_action`)
+  closing,      ///< the tracker closes the completed tasks
+  releasing,    ///< the tracker takes back the claims of tasks that did not complete
+  finished,     ///< ended, after its tasks' phase
+  dropped       ///< ended before its tasks' phase: cancelled before or during the refresh
 };
 
 constexpr auto enum_names(group_lifecycle) noexcept {
@@ -29,6 +30,7 @@ constexpr auto enum_names(group_lifecycle) noexcept {
       {group_lifecycle::starting, "starting"},
       {group_lifecycle::running, "running"},
       {group_lifecycle::testing, "testing"},
+      {group_lifecycle::integrating, "integrating"},
       {group_lifecycle::closing, "closing"},
       {group_lifecycle::releasing, "releasing"},
       {group_lifecycle::finished, "finished"},
@@ -62,7 +64,8 @@ constexpr auto enum_names(stop_reason) noexcept {
 /// Whether the group waits for the refresh or test command, or the tracker.
 [[nodiscard]] constexpr bool awaits_command(group_lifecycle life) noexcept {
   return life == group_lifecycle::refreshing || life == group_lifecycle::testing ||
-         life == group_lifecycle::closing || life == group_lifecycle::releasing;
+         life == group_lifecycle::integrating || life == group_lifecycle::closing ||
+         life == group_lifecycle::releasing;
 }
 
 /// The phase of a group at `life`: the Python coordinator's four.

@@ -137,7 +137,10 @@ class group_machine {
   [[nodiscard]] bool wants_command() const noexcept { return command_waiting_; }
   /// Its refresh or test command runs (or is being started).
   [[nodiscard]] bool command_running() const noexcept {
-    return (life_ == group_lifecycle::refreshing || life_ == group_lifecycle::testing) &&
+    // Integrating holds the turn too: the integration branch moves to what
+    // the group's test phase tested before another group tests.
+    return (life_ == group_lifecycle::refreshing || life_ == group_lifecycle::testing ||
+            life_ == group_lifecycle::integrating) &&
            !command_waiting_;
   }
   /// The time limit of an attempt of `task` with `agent`, 0 for none.
@@ -162,6 +165,9 @@ class group_machine {
   void on(const room_event& e, clock_time now);
   void on(const launch_granted_event& e, clock_time now);
   void on(const command_granted_event& e, clock_time now);
+  void on(const workspace_ready_event& e, clock_time now);
+  void on(const integrated_event& e, clock_time now);
+  void on(const group_integrated_event& e, clock_time now);
 
   void begin_tasks(clock_time now);
   void make_ready(std::size_t task);
@@ -169,6 +175,11 @@ class group_machine {
   void dispatch(clock_time now);
   void launch(std::size_t task, clock_time now);
   void after_attempt(std::size_t task, clock_time now);
+  /// The attempt of `task` ended: its slot and its timers are let go.
+  void release_attempt(std::size_t task);
+  /// What follows an attempt that ended (and was let go): completed, the
+  /// next agent or round, or failed.
+  void settle_attempt(std::size_t task, clock_time now);
   void requeue_later(std::size_t task, double delay_s, clock_time now);
   void finish_task(std::size_t task, task_status status, clock_time now, bool satisfies_dependents);
   void settle(std::size_t task, task_status status, clock_time now);
@@ -213,8 +224,9 @@ class group_machine {
   bool refresh_completed_ = false;
   bool launched_any_ = false;  // the first launch starts the group timeout (when it waited)
   bool group_timer_armed_ = false;
-  bool command_waiting_ = false;  // its refresh or test command waits for its turn
-  double command_timeout_s_ = 0;  // that command's time limit
+  bool group_integrated_ = false;  // `integrate_group_action` was answered
+  bool command_waiting_ = false;   // its refresh or test command waits for its turn
+  double command_timeout_s_ = 0;   // that command's time limit
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
   std::vector<action>* out_ = nullptr;  // the actions of the event being handled

@@ -52,6 +52,11 @@ struct group_settings {
   /// `group_timeout_s` counts from the group's first launch, not from its
   /// start (`schedule: graph`, where a group may wait for its turn).
   bool timeout_from_first_launch = false;
+  /// Each attempt works in a workspace of its own (`workspace: worktree`):
+  /// one that exits 0 completes only once its work is merged
+  /// (`integrate_action`), and a group that passes its test phase ends by
+  /// moving the integration branch (`integrate_group_action`).
+  bool integrate = false;
 };
 
 /// The time limit of an attempt with `agent` of a task whose own limit

@@ -32,6 +32,19 @@ inline constexpr std::size_t max_file_name = 255;
 /// A group's directory name under `parallel_groups/`.
 [[nodiscard]] std::string group_dir_name(std::string_view group_id);
 
+/// The longest ref component `encode_ref_component` makes: a file name
+/// under `.git/refs`, with room for an attempt's `.N`.
+inline constexpr std::size_t max_ref_component = 200;
+
+/// One component of a git branch name made from an id or a group name
+/// (SPEC section 11): valid for `git check-ref-format` whatever the text
+/// (`a..b`, `x~1`, `sp ace`, `-x`, `.lock`), and injective: bytes other
+/// than `A-Z a-z 0-9 _ -`, and dots git would refuse (first, last, after
+/// another, or starting `.lock` at the end), are written `%XX`. Text that
+/// would be longer than `max_ref_component` keeps a prefix and a 64-bit
+/// hash of the whole.
+[[nodiscard]] std::string encode_ref_component(std::string_view text);
+
 /// Text from the input made safe to print on a terminal or in a log
 /// header: control characters (C0, DEL and C1) are written as `\n`, `\t`,
 /// `\r`, `\xNN` or `\u00NN`, and a backslash as `\\`; other UTF-8 passes

@@ -24,6 +24,9 @@ struct attempt_record {
   int signal = 0;
   bool timed_out = false;
   std::string error;  ///< for an attempt that could not start
+  /// Its workspace (`group_settings::integrate`): its directory and branch.
+  std::string worktree = {};
+  std::string branch = {};
 };
 
 /// How an attempt ended, in words: "exit code 3", "timed out", ...
@@ -41,6 +44,8 @@ struct task_state {
   std::string error;
   int pid = 0;
   int pgid = 0;
+  /// Its attempt exited 0 and its work is being merged (`integrate_action`).
+  bool integrating = false;
   std::optional<clock_time> started;
   std::optional<clock_time> finished;
   bool closed_in_tracker = false;

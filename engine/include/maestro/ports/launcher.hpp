@@ -17,6 +17,9 @@ namespace maestro {
 struct launch_spec {
   /// argv; `argv[0]` is looked up in `PATH` unless it holds a `/`.
   std::vector<std::string> argv;
+  /// The child's working directory; empty: the engine's. (A relative
+  /// `argv[0]` is resolved by the runtime beforehand, against the engine's.)
+  std::filesystem::path workdir;
   /// The whole environment, as `NAME=value` entries.
   std::vector<std::string> env;
   /// stdout and stderr are appended to this file.
