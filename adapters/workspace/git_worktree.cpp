@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <signal.h>
 #include <stdexcept>
@@ -119,6 +120,28 @@ std::vector<std::string> changed_tracked_paths(std::string_view out) {
 template <class... Args>
 std::vector<std::string> argv_of(Args&&... args) {
   return {std::string(std::forward<Args>(args))...};
+}
+
+// Whether `git version` printed version `major`.`minor` or later.
+bool at_least(std::string_view version_line, int major, int minor) {
+  constexpr std::string_view lead = "git version ";
+  if (!version_line.starts_with(lead)) {
+    return false;
+  }
+  version_line.remove_prefix(lead.size());
+  int got[2] = {0, 0};
+  for (int& part : got) {
+    const auto* end = version_line.data() + version_line.size();
+    const auto [next, ec] = std::from_chars(version_line.data(), end, part);
+    if (ec != std::errc{}) {
+      return false;
+    }
+    version_line.remove_prefix(static_cast<std::size_t>(next - version_line.data()));
+    if (version_line.starts_with('.')) {
+      version_line.remove_prefix(1);
+    }
+  }
+  return got[0] > major || (got[0] == major && got[1] >= minor);
 }
 
 std::string error_text(const std::exception_ptr& e) {
@@ -327,7 +350,6 @@ asio::awaitable<void> git_worktree_workspace::remove_worktree(const fs::path& di
                               first_line(r.err));
     }
   }
-  (void)co_await git(argv_of("worktree", "prune"), workdir_);
   if (!branch.empty()) {
     (void)co_await git(argv_of("update-ref", "-d", "refs/heads/" + branch), workdir_);
   }
@@ -403,12 +425,23 @@ void git_worktree_workspace::start(Op op, Done done) {
 void git_worktree_workspace::async_check(done_handler done) {
   start(
       [this]() -> asio::awaitable<void> {
+        // Merges without a worktree need `git merge-tree --write-tree`.
+        const auto version = co_await git(argv_of("version"), workdir_);
+        if (version.code != 0 || !at_least(version.out, 2, 38)) {
+          throw workspace_failure(
+              "workspace.kind \"worktree\" needs git 2.38 or later (" +
+              (version.code == 0 ? first_line(version.out) : std::string("git not found")) + ")");
+        }
         const auto top = co_await git(argv_of("rev-parse", "--show-toplevel"), workdir_);
         if (top.code != 0) {
           throw workspace_failure("workspace.kind is \"worktree\", but " +
                                   core::printable(workdir_.string()) +
                                   " is not inside a git repository");
         }
+        // Where the engine runs within the repository: children run at the
+        // same place within their worktrees.
+        prefix_ = trimmed(
+            co_await must(argv_of("rev-parse", "--show-prefix"), workdir_, "cannot read git"));
         const auto status =
             co_await must(argv_of("status", "--porcelain=v2", "-z", "--untracked-files=no",
                                   "--ignore-submodules=none"),
@@ -442,15 +475,20 @@ void git_worktree_workspace::async_open_group(const std::string& group_id, bool 
           // group's lock is ours) and its leftovers were ended.
           const auto list = co_await must(argv_of("worktree", "list", "--porcelain", "-z"),
                                           workdir_, "cannot list the worktrees");
-          const auto mine = layout_.group_dir(group_id).string() + "/";
+          // git may show a path with its symlinks resolved: compared so.
+          std::error_code ec;
+          const auto mine = fs::weakly_canonical(layout_.group_dir(group_id), ec).string() + "/";
           std::string path;
           for (const auto& field : split_nul(list)) {
             if (field.starts_with("worktree ")) {
-              path = field.substr(9);
-            } else if (field.empty() && path.starts_with(mine)) {
-              co_await remove_worktree(path, {});
+              path = fs::weakly_canonical(field.substr(9), ec).string();
+              if (!path.starts_with(mine)) {
+                path.clear();
+              }
+            } else if (!path.empty() && field.empty()) {
+              co_await remove_worktree(path, {});  // detached: the test phase's
               path.clear();
-            } else if (field.starts_with("branch refs/heads/") && path.starts_with(mine)) {
+            } else if (!path.empty() && field.starts_with("branch refs/heads/")) {
               co_await remove_worktree(path, field.substr(18));
               path.clear();
             }
@@ -495,10 +533,10 @@ void git_worktree_workspace::async_prepare(const attempt_ref& a, dir_handler don
                                   " does not exist");
         }
         (void)co_await must(
-            argv_of("worktree", "add", "--quiet", "-B", branch, dir.string(), group_tip), workdir_,
-            "cannot create the worktree " + core::printable(dir.string()));
+            argv_of("worktree", "add", "--quiet", "--force", "-B", branch, dir.string(), group_tip),
+            workdir_, "cannot create the worktree " + core::printable(dir.string()));
         started_from_[branch] = group_tip;
-        co_return workspace_dir{dir, branch};
+        co_return workspace_dir{within(dir), branch};
       },
       [done = std::move(done)](const std::exception_ptr& e, workspace_dir where) {
         done(e ? workspace_dir{} : std::move(where), error_text(e));
@@ -590,11 +628,11 @@ void git_worktree_workspace::async_prepare_tests(const std::string& group_id, di
         }
         const auto dir = layout_.test_dir(group_id);
         co_await remove_worktree(dir, {});  // an earlier test phase's
-        (void)co_await must(argv_of("worktree", "add", "--quiet", "--detach", dir.string(), merged),
-                            workdir_,
-                            "cannot create the worktree " + core::printable(dir.string()));
+        (void)co_await must(
+            argv_of("worktree", "add", "--quiet", "--force", "--detach", dir.string(), merged),
+            workdir_, "cannot create the worktree " + core::printable(dir.string()));
         tested_[group_id] = {merged, integration};
-        co_return workspace_dir{dir, {}};
+        co_return workspace_dir{within(dir), {}};
       },
       [done = std::move(done)](const std::exception_ptr& e, workspace_dir where) {
         done(e ? workspace_dir{} : std::move(where), error_text(e));
@@ -635,6 +673,21 @@ void git_worktree_workspace::async_close_group(const std::string& group_id, bool
         fs::remove(layout_.group_dir(group_id), ignored);  // only when empty
       },
       [done = std::move(done)](const std::exception_ptr& e) { done(error_text(e)); });
+}
+
+fs::path git_worktree_workspace::within(const fs::path& worktree) const {
+  if (prefix_.empty()) {
+    return worktree;
+  }
+  auto dir = (worktree / prefix_).lexically_normal();
+  std::error_code ignored;
+  fs::create_directories(dir, ignored);  // a directory with no tracked file
+  return dir;
+}
+
+void git_worktree_workspace::async_drain(done_handler done) {
+  start([]() -> asio::awaitable<void> { co_return; },
+        [done = std::move(done)](const std::exception_ptr& e) { done(error_text(e)); });
 }
 
 workspace_dir git_worktree_workspace::planned(const attempt_ref& a) const {

@@ -48,6 +48,10 @@ void shared_workspace::async_close_group(const std::string& /*group_id*/, bool /
   post_done(std::move(done));
 }
 
+void shared_workspace::async_drain(done_handler done) {
+  post_done(std::move(done));
+}
+
 workspace_dir shared_workspace::planned(const attempt_ref& /*a*/) const {
   return {workdir_, {}};
 }

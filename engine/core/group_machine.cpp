@@ -297,6 +297,11 @@ void group_machine::on(const release_done_event& e, clock_time /*now*/) {
 }
 
 void group_machine::on(const stop_event& e, clock_time now) {
+  if (life_ == group_lifecycle::integrating) {
+    // Too late to stop: the integration branch is taking the tested work,
+    // and the group ends as that decides.
+    return;
+  }
   const std::string error = "cancelled" + (e.reason.empty() ? std::string{} : ": " + e.reason);
   if (life_ == group_lifecycle::pending) {
     stop(stop_reason::cancelled);

@@ -9,6 +9,7 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <maestro/coordinator.hpp>
@@ -270,6 +271,7 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
     throw refused("every sequential task already completed; use --force to run them again");
   }
   outcome.stopped = stopped_;
+  co_await drain_workspace();
   co_return outcome;
 }
 
@@ -382,6 +384,7 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
   }
   outcome.groups.push_back(co_await run_stage(*stage, stage_start::resume));
   outcome.stopped = stopped_;
+  co_await drain_workspace();
   co_return outcome;
 }
 
@@ -411,6 +414,18 @@ asio::awaitable<void> coordinator::check_workspace() {
       !error.empty()) {
     throw refused(error);
   }
+}
+
+asio::awaitable<void> coordinator::drain_workspace() {
+  if (ports_.workspaces == nullptr) {
+    co_return;
+  }
+  // The operation's end: a cancellation that came meanwhile has nothing
+  // left to stop, and must not cut this wait short.
+  co_await asio::this_coro::reset_cancellation_state();
+  auto* work = ports_.workspaces;
+  (void)co_await await_workspace(
+      [work](workspace::done_handler done) { work->async_drain(std::move(done)); });
 }
 
 void coordinator::note_completed(const core::stage& stage, const core::group_machine& machine) {

@@ -42,6 +42,14 @@ std::string describe_exit(const exit_info& x) {
                        : "exit code " + std::to_string(x.exit_code);
 }
 
+// A variable that, inherited from the engine (a git hook that runs it sets
+// them), would point a child's git at the user's checkout rather than at
+// its worktree.
+bool points_git_elsewhere(std::string_view name) {
+  return name == "GIT_DIR" || name == "GIT_WORK_TREE" || name == "GIT_INDEX_FILE" ||
+         name == "GIT_COMMON_DIR" || name == "GIT_PREFIX" || name == "GIT_OBJECT_DIRECTORY";
+}
+
 // The end of a test run's output that `classify` reads.
 constexpr std::size_t test_output_tail = std::size_t{64} * 1024;
 
@@ -57,16 +65,12 @@ asio::awaitable<void> pause(engine_clock& clock, core::clock_time::duration d) {
 
 template <class F>
 auto group_runner::workspace_call(F f) {
-  ++workspace_calls_;
-  return [this, f = std::move(f), alive = std::weak_ptr<int>(alive_)](auto&&... args) mutable {
-    if (alive.expired()) {
-      return;
+  // A handler may come after the runner ended (a discard, the group's
+  // close): it then does nothing.
+  return [f = std::move(f), alive = std::weak_ptr<int>(alive_)](auto&&... args) mutable {
+    if (!alive.expired()) {
+      f(std::forward<decltype(args)>(args)...);
     }
-    --workspace_calls_;
-    if (workspace_calls_ == 0 && awaiting_workspace_) {
-      workspace_idle_.cancel();
-    }
-    f(std::forward<decltype(args)>(args)...);
   };
 }
 
@@ -81,8 +85,7 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
       machine_(own_.get()),
       wake_(strand_),
       children_(machine_->tasks().size()),
-      claimed_(machine_->settings().claims ? machine_->tasks().size() : 0, claim::none),
-      workspace_idle_(strand_) {}
+      claimed_(machine_->settings().claims ? machine_->tasks().size() : 0, claim::none) {}
 
 group_runner::group_runner(asio::any_io_executor strand, const runtime_context& context,
                            group_request request, std::function<void(core::event_body)> post)
@@ -93,8 +96,7 @@ group_runner::group_runner(asio::any_io_executor strand, const runtime_context& 
       post_(std::move(post)),
       wake_(strand_),
       children_(request_.tasks.size()),
-      claimed_(request_.settings.claims ? request_.tasks.size() : 0, claim::none),
-      workspace_idle_(strand_) {}
+      claimed_(request_.settings.claims ? request_.tasks.size() : 0, claim::none) {}
 
 void group_runner::attach(const core::group_machine& machine) {
   machine_ = &machine;
@@ -204,7 +206,8 @@ asio::awaitable<core::group_status> group_runner::end() {
   watch_.reset();
   if (isolated()) {
     // The test worktree goes (kept with keep_failed when the group did not
-    // complete); then every workspace call still under way ends.
+    // complete). Not awaited: the workspace runs it in its turn, and the
+    // coordinator waits for the workspace before its operation completes.
     context_.ports.workspaces->async_close_group(
         request_.group_id, machine_->status() == core::group_status::completed,
         workspace_call([this](const std::string& error) {
@@ -212,12 +215,6 @@ asio::awaitable<core::group_status> group_runner::end() {
             context_.sink->message(severity::warning, "group " + request_.group_id + ": " + error);
           }
         }));
-  }
-  while (workspace_calls_ > 0) {
-    workspace_idle_.expires_at(asio::steady_timer::time_point::max());
-    awaiting_workspace_ = true;
-    co_await workspace_idle_.async_wait(asio::as_tuple(asio::use_awaitable));
-    awaiting_workspace_ = false;
   }
   // The terminal state, before anyone is told. A full disk may free up:
   // try for a few seconds before giving up with the reason.
@@ -372,9 +369,7 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
   spec.env.reserve(context_.base_environment.size() + command.env.size());
   for (const auto& entry : context_.base_environment) {
     const std::string_view name = std::string_view(entry).substr(0, entry.find('='));
-    if (!spec.workdir.empty() &&
-        (name == "GIT_DIR" || name == "GIT_WORK_TREE" || name == "GIT_INDEX_FILE" ||
-         name == "GIT_COMMON_DIR" || name == "GIT_PREFIX")) {
+    if (!spec.workdir.empty() && points_git_elsewhere(name)) {
       continue;
     }
     if (command.env.find(name) == command.env.end()) {
@@ -525,8 +520,15 @@ void group_runner::spawn(const core::launch_action& l, const std::filesystem::pa
   const auto child = context_.ports.process_launcher->launch(
       spec,
       [this, task = l.task, attempt = l.attempt](const exit_info& x) {
-        // Reaped: its pid and process group may be reused from now on.
         if (children_[task] && children_[task]->first == attempt) {
+          if (isolated()) {
+            // What it left running in its process group would go on
+            // writing in a worktree about to be committed or removed: it
+            // ends now, while the group's id cannot have been reused.
+            context_.ports.process_launcher->signal(children_[task]->second,
+                                                    core::kill_signal::kill);
+          }
+          // Reaped: its pid and process group may be reused from now on.
           children_[task].reset();
         }
         if (context_.sink != nullptr) {
@@ -589,10 +591,13 @@ void group_runner::start_command(const std::vector<std::string>& argv, std::stri
     }
   }
   // Inherited entries of the names set here are dropped: each name once.
+  // In a workspace, as for agents, without the engine's GIT_DIR and the like.
+  const bool elsewhere = !spec.workdir.empty();
   std::copy_if(context_.base_environment.begin(), context_.base_environment.end(),
-               std::back_inserter(spec.env), [](const std::string& entry) {
+               std::back_inserter(spec.env), [elsewhere](const std::string& entry) {
                  return !entry.starts_with("MAESTRO_GROUP_ID=") &&
-                        !entry.starts_with("MAESTRO_STATE_DIR=");
+                        !entry.starts_with("MAESTRO_STATE_DIR=") &&
+                        !(elsewhere && points_git_elsewhere(entry.substr(0, entry.find('='))));
                });
   spec.env.push_back("MAESTRO_GROUP_ID=" + request_.group_id);
   spec.env.push_back("MAESTRO_STATE_DIR=" + context_.state_dir.string());
@@ -624,6 +629,8 @@ void group_runner::stop_command(core::kill_signal signal) {
   // timers; a command that already ended is not signalled.
   if (command_) {
     context_.ports.process_launcher->signal(command_->child, signal);
+  } else if (tests_pending_) {
+    tests_stopped_ = true;  // not started once its workspace is ready
   }
 }
 
@@ -634,11 +641,14 @@ void group_runner::run_tests() {
   }
   // The merge queue's turn: the integration tip merged into the group's
   // branch, checked out on its own, where the tests run.
+  tests_pending_ = true;
   context_.ports.workspaces->async_prepare_tests(
       request_.group_id,
       workspace_call([this](const workspace_dir& where, const std::string& error) {
-        if (!error.empty()) {
-          push(core::tests_done_event{core::test_status::failed, error});
+        tests_pending_ = false;
+        if (!error.empty() || std::exchange(tests_stopped_, false)) {
+          push(core::tests_done_event{core::test_status::failed,
+                                      error.empty() ? "stopped before the tests started" : error});
           return;
         }
         run_tests_in(where.dir);

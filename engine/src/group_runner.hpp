@@ -134,8 +134,7 @@ class group_runner {
     return context_.ports.workspaces != nullptr && context_.ports.workspaces->isolated();
   }
   [[nodiscard]] attempt_ref attempt_of(std::size_t task, std::uint32_t attempt) const;
-  /// Counts a workspace call in flight (`end` waits for them all) and
-  /// wraps its handler: `f` runs on the strand while the runner lives.
+  /// A workspace call's handler: `f`, called while the runner lives.
   template <class F>
   auto workspace_call(F f);
   void integrate(const core::integrate_action& a);
@@ -187,10 +186,10 @@ class group_runner {
   };
   std::vector<claim> claimed_;
   std::map<std::size_t, pending_claim> claiming_;  // claimed, or its workspace readied
-  // Workspace calls in flight; `end` waits for them (`workspace_idle_`).
-  std::size_t workspace_calls_ = 0;
-  boost::asio::steady_timer workspace_idle_;
-  bool awaiting_workspace_ = false;
+  // The test phase's workspace is being readied; a stop meanwhile means the
+  // test command is not started.
+  bool tests_pending_ = false;
+  bool tests_stopped_ = false;
   bool state_failed_ = false;  // the store reported a failed write
   // The tracker's answer may come after the runner (it should not: the
   // machine waits for it): it holds a weak_ptr to this and does nothing

@@ -144,6 +144,20 @@ BOOST_AUTO_TEST_CASE(a_stop_waits_for_a_merge_under_way_which_then_counts) {
   s.check_settled(group_status::cancelled);
 }
 
+BOOST_AUTO_TEST_CASE(a_stop_while_the_integration_branch_moves_comes_too_late) {
+  script s({make("t0")}, integrating());
+  s.start();
+  s.feed(launched_event{0, 1, 100, 100});
+  s.exit(0, 0);
+  s.feed(integrated_event{0, 1, ""});
+  s.feed(tests_done_event{test_status::passed, ""});
+  BOOST_TEST(s.feed(stop_event{stop_mode::graceful, "SIGINT"}).empty());
+  // The integration branch took the group's work: it completed.
+  s.feed(group_integrated_event{""});
+  s.feed(close_done_event{{0}, {}});
+  s.check_settled(group_status::completed);
+}
+
 BOOST_AUTO_TEST_CASE(an_exit_0_after_a_stop_is_not_merged) {
   script s({make("t0")}, integrating());
   s.start();

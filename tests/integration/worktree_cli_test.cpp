@@ -83,6 +83,13 @@ struct repo_fixture : engine_fixture {
     BOOST_TEST(git({"status", "--porcelain"}) == "");
   }
 
+  // A group's metadata.json under `sub/state`.
+  [[nodiscard]] json::object metadata_in(const std::string& sub, const std::string& group) const {
+    return json::parse(
+               read_file(dir.path() / sub / "state" / "parallel_groups" / group / "metadata.json"))
+        .as_object();
+  }
+
   std::string initial;
 };
 
@@ -160,6 +167,52 @@ BOOST_AUTO_TEST_CASE(two_tasks_on_one_line_one_merges_the_other_fails_naming_the
   auto listed = worktree_paths();
   BOOST_TEST_REQUIRE(listed.size() == 2U);
   BOOST_TEST(listed[1] == kept[0]);
+  check_user_checkout_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(without_keep_failed_a_failed_attempts_worktree_and_branch_go) {
+  config(
+      R"("workspace": {"kind": "worktree", "keep_failed": false}, "agent_defaults": {"command": )" +
+      agent({"put", "shared.txt", "{id}"}) + "}");
+  tasks(R"([{"id":"a","title":"[P:Group-g] a"},{"id":"b","title":"[P:Group-g] b"}])");
+  const auto r = run({"execute", "--group-id", "g"});
+  BOOST_TEST(r.exit_code == 1, r.err);
+  BOOST_TEST(status_worktrees("g").empty());
+  BOOST_TEST(worktree_paths().size() == 1U);
+  BOOST_TEST(git({"branch", "--list", "maestro/task/*"}) == "");
+  check_user_checkout_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(a_relative_agent_is_the_engines_and_runs_in_the_worktree) {
+  // An untracked script: not in any worktree, found all the same.
+  dir.write("agent.out.sh", "#!/bin/sh\npwd > where.txt\n");
+  fs::permissions(dir.path() / "agent.out.sh", fs::perms::owner_all);
+  config(worktree_config(R"(["./agent.out.sh", "{workdir}"])"));
+  tasks(R"([{"id":"a","title":"[P:Group-g] a"}])");
+  const auto r = run({"execute", "--group-id", "g"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  const auto path =
+      (fs::absolute(dir.path()) / "state" / "worktrees" / "g" / "a.1").lexically_normal().string();
+  BOOST_TEST(integrated("where.txt") == path + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(an_engine_in_a_subdirectory_runs_its_agents_there_in_each_worktree) {
+  dir.write("pkg/lib.txt", "lib\n");
+  (void)git({"add", "pkg/lib.txt"});
+  (void)git({"commit", "-q", "-m", "pkg"});
+  initial = rev("main");
+  // The engine's files live in pkg/, and its children run in pkg/ of
+  // their worktrees.
+  dir.write("pkg/maestro.json",
+            R"({"state_dir": "state", "test": {"command": ["test", "-f", "lib.txt"]},
+                "workspace": {"kind": "worktree"}, "agent_defaults": {"command": )" +
+                agent({"write", "made-here.txt", "{id}"}) + "}}");
+  dir.write("pkg/tasks.json", R"([{"id":"a","title":"[P:Group-g] a"}])");
+  dir.write(".git/info/exclude", "pkg/maestro.json\npkg/tasks.json\n");
+  const auto r = run_process(command_line({"execute", "--group-id", "g"}), dir.path() / "pkg");
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(integrated("pkg/made-here.txt") == "a\n");
+  BOOST_TEST(metadata_in("pkg", "g").at("test_status") == "passed");
   check_user_checkout_untouched();
 }
 

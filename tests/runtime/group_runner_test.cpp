@@ -364,7 +364,7 @@ BOOST_AUTO_TEST_CASE(each_attempt_runs_in_its_workspace_and_completes_once_merge
   BOOST_TEST(workspace.calls ==
                  (std::vector<std::string>{"check", "open g fresh", "prepare t1.1", "prepare t2.1",
                                            "integrate t1.1", "integrate t2.1", "tests g",
-                                           "integrate_group g", "close g completed"}),
+                                           "integrate_group g", "close g completed", "drain"}),
              boost::test_tools::per_element());
   BOOST_TEST(snapshot().closed == (std::vector<bool>{true, true}));
 }
@@ -380,9 +380,10 @@ BOOST_AUTO_TEST_CASE(a_conflict_fails_the_attempt_and_nothing_is_integrated) {
   BOOST_TEST(has_error("task t2 failed after 1 attempt: attempt 1 (backend-architect): exit code "
                        "0, then merge conflict in maestro/group/g: f.txt"),
              maestro::core::join(snapshot().errors, "\n"));
-  BOOST_TEST(workspace.calls == (std::vector<std::string>{
-                                    "check", "open g fresh", "prepare t1.1", "prepare t2.1",
-                                    "integrate t1.1", "integrate t2.1", "discard t2.1", "close g"}),
+  BOOST_TEST(workspace.calls ==
+                 (std::vector<std::string>{"check", "open g fresh", "prepare t1.1", "prepare t2.1",
+                                           "integrate t1.1", "integrate t2.1", "discard t2.1",
+                                           "close g", "drain"}),
              boost::test_tools::per_element());
 }
 
@@ -397,8 +398,22 @@ BOOST_AUTO_TEST_CASE(a_stop_while_a_workspace_is_prepared_launches_nothing) {
   BOOST_TEST(agents_started() == 0U);
   check_settled(group_status::cancelled);
   BOOST_TEST(workspace.calls == (std::vector<std::string>{"check", "open g fresh", "prepare t1.1",
-                                                          "discard t1.1", "close g"}),
+                                                          "discard t1.1", "close g", "drain"}),
              boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_while_the_test_workspace_is_readied_starts_no_tests) {
+  isolated = true;
+  workspace.hold_tests = true;
+  plan(1);
+  execute();
+  exit(0, 0);
+  stop();
+  workspace.answer_tests();
+  settle();
+  BOOST_TEST(!launcher.last("run-tests").has_value());
+  check_settled(group_status::cancelled);
+  BOOST_TEST((snapshot().tasks == std::vector<task_status>{task_status::completed}));
 }
 
 BOOST_AUTO_TEST_CASE(state_that_cannot_be_written_halts_launches_and_fails_the_group) {

@@ -382,7 +382,10 @@ class fake_workspace final : public workspace {
   }
   void async_prepare_tests(const std::string& group_id, dir_handler done) override {
     calls.push_back("tests " + group_id);
-    boost::asio::post(strand_, [done = std::move(done)] { done({"/ws/_test", {}}, {}); });
+    tests_ = [done = std::move(done)] { done({"/ws/_test", {}}, {}); };
+    if (!hold_tests) {
+      answer_tests();
+    }
   }
   void async_integrate_group(const std::string& group_id, done_handler done) override {
     answer("integrate_group " + group_id, std::move(done));
@@ -390,6 +393,7 @@ class fake_workspace final : public workspace {
   void async_close_group(const std::string& group_id, bool completed, done_handler done) override {
     answer("close " + group_id + (completed ? " completed" : ""), std::move(done));
   }
+  void async_drain(done_handler done) override { answer("drain", std::move(done)); }
   [[nodiscard]] workspace_dir planned(const attempt_ref& a) const override {
     return {"/ws/" + a.task_id + "." + std::to_string(a.attempt), {}};
   }
@@ -401,8 +405,16 @@ class fake_workspace final : public workspace {
     }
   }
 
+  /// Answers the test phase's prepare, when held.
+  void answer_tests() {
+    if (tests_) {
+      boost::asio::post(strand_, std::exchange(tests_, {}));
+    }
+  }
+
   std::vector<std::string> calls;
   bool hold_prepares = false;
+  bool hold_tests = false;
   std::unordered_set<std::string> conflicts;
 
  private:
@@ -412,6 +424,7 @@ class fake_workspace final : public workspace {
   }
   boost::asio::any_io_executor strand_;
   std::vector<std::function<void()>> prepares_;
+  std::function<void()> tests_;
 };
 
 }  // namespace maestro::testing

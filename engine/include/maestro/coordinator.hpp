@@ -231,6 +231,8 @@ class coordinator {
   /// Before anything is created: the workspace's preconditions (SPEC
   /// section 11). Throws `refused` naming what is wrong.
   boost::asio::awaitable<void> check_workspace();
+  /// At an operation's end: waits until no workspace call is under way.
+  boost::asio::awaitable<void> drain_workspace();
   /// How a stage starts: from nothing, or from its recorded state.
   enum class stage_start { fresh, resume };
   boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, stage_start start);

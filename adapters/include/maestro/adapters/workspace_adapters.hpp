@@ -39,6 +39,7 @@ class shared_workspace final : public workspace {
   void async_prepare_tests(const std::string& group_id, dir_handler done) override;
   void async_integrate_group(const std::string& group_id, done_handler done) override;
   void async_close_group(const std::string& group_id, bool completed, done_handler done) override;
+  void async_drain(done_handler done) override;
   [[nodiscard]] workspace_dir planned(const attempt_ref& a) const override;
 
  private:
@@ -108,6 +109,8 @@ class git_worktree_workspace final : public workspace {
   void async_prepare_tests(const std::string& group_id, dir_handler done) override;
   void async_integrate_group(const std::string& group_id, done_handler done) override;
   void async_close_group(const std::string& group_id, bool completed, done_handler done) override;
+  /// Its turn comes after every call before it: they have all ended.
+  void async_drain(done_handler done) override;
   [[nodiscard]] workspace_dir planned(const attempt_ref& a) const override;
   [[nodiscard]] std::string summary() const override;
 
@@ -135,6 +138,9 @@ class git_worktree_workspace final : public workspace {
   boost::asio::awaitable<void> remove_worktree(const std::filesystem::path& dir,
                                                const std::string& branch);
   boost::asio::awaitable<void> ready_integration_branch();
+  /// Where a child runs in `worktree`: where the engine runs within the
+  /// repository (`git rev-parse --show-prefix`).
+  [[nodiscard]] std::filesystem::path within(const std::filesystem::path& worktree) const;
 
   /// One operation at a time touches the repository.
   boost::asio::awaitable<void> acquire();
@@ -165,6 +171,8 @@ class git_worktree_workspace final : public workspace {
     std::string integration;
   };
   std::map<std::string, tested> tested_;
+  /// The engine's directory within the repository, `dir/` or empty.
+  std::string prefix_;
 };
 
 }  // namespace maestro

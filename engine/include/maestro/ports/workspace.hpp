@@ -30,8 +30,9 @@ struct workspace_dir {
 ///
 /// Every handler is called once, on the runtime's strand, never before the
 /// call returns. An empty `error` means success. The runtime never calls
-/// `async_integrate` or `async_discard` for an attempt whose child may
-/// still run, and waits for every handler before it ends.
+/// `async_integrate` or `async_discard` for an attempt whose process group
+/// may still run (it is killed first), and ends each operation with
+/// `async_drain`.
 class workspace {
  public:
   using done_handler = std::function<void(std::string error)>;
@@ -83,6 +84,11 @@ class workspace {
   /// `keep_failed` when the group did not complete).
   virtual void async_close_group(const std::string& group_id, bool completed,
                                  done_handler done) = 0;
+
+  /// Completes once every call made before it has completed: the
+  /// runtime's last call, so that an operation of the coordinator completes
+  /// with no git command of its own still running.
+  virtual void async_drain(done_handler done) = 0;
 
   /// Where an attempt would run, for `--dry-run`, without creating it.
   [[nodiscard]] virtual workspace_dir planned(const attempt_ref& a) const = 0;
