@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <boost/json.hpp>
 #include <fmt/core.h>
@@ -73,6 +74,26 @@ std::string counts_text(const json::object& counts) {
   return out.empty() ? "no tasks" : out;
 }
 
+// The status to show. A group whose engine ended between the read of its
+// state and the look at its lock would show `interrupted`: the engine
+// writes its terminal state before it lets the lock go, so a second read
+// then has it.
+std::string current_status(std::optional<group_metadata>& metadata,
+                           const std::filesystem::path& dir) {
+  auto status = reported_status(*metadata, dir);
+  if (status == "interrupted") {
+    try {
+      if (auto again = read_group_metadata(dir)) {
+        metadata = std::move(again);
+        status = reported_status(*metadata, dir);
+      }
+    } catch (const state_damaged&) {
+      // The first read stands.
+    }
+  }
+  return status;
+}
+
 }  // namespace
 
 int run_list(const common_options& common, const std::string& status_filter) {
@@ -98,8 +119,8 @@ int run_list(const common_options& common, const std::string& status_filter) {
     if (!metadata) {
       continue;
     }
+    const auto status = current_status(metadata, dir);
     const auto& md = *metadata;
-    const auto status = reported_status(md, dir);
     if (!status_filter.empty() && status != status_filter) {
       continue;
     }
@@ -164,8 +185,8 @@ int run_status(const common_options& common, const std::string& group_id) {
                core::printable((dir / "metadata.json").string()));
     return 2;
   }
+  const auto status = current_status(metadata, dir);
   const auto& md = *metadata;
-  const auto status = reported_status(md, dir);
   const auto counts = counts_of(md);
   // The worktrees on disk (SPEC section 11): those of failed attempts kept
   // with keep_failed, and a failed group's test worktree.
