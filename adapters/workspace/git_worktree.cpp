@@ -690,13 +690,4 @@ void git_worktree_workspace::async_drain(done_handler done) {
         [done = std::move(done)](const std::exception_ptr& e) { done(error_text(e)); });
 }
 
-workspace_dir git_worktree_workspace::planned(const attempt_ref& a) const {
-  return {layout_.attempt_dir(a), worktree_layout::attempt_branch(a)};
-}
-
-std::string git_worktree_workspace::summary() const {
-  return "the tested work is on the branch " + config_.branch + "; take it with `git merge " +
-         config_.branch + "`";
-}
-
 }  // namespace maestro

@@ -52,8 +52,4 @@ void shared_workspace::async_drain(done_handler done) {
   post_done(std::move(done));
 }
 
-workspace_dir shared_workspace::planned(const attempt_ref& /*a*/) const {
-  return {workdir_, {}};
-}
-
 }  // namespace maestro

@@ -23,6 +23,14 @@ group_settings integrating(int max_concurrent = 4) {
   return s;
 }
 
+// Task 0 of `s` launched, exited 0 and merged: its group's tests come next.
+void merge_first_task(script& s) {
+  s.start();
+  s.feed(launched_event{0, 1, 100, 100});
+  s.exit(0, 0);
+  s.feed(integrated_event{0, 1, ""});
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(group_machine_integrate)
@@ -98,10 +106,7 @@ BOOST_AUTO_TEST_CASE(a_failed_attempt_is_discarded_and_a_failed_group_is_not_int
 
 BOOST_AUTO_TEST_CASE(failed_tests_are_not_integrated) {
   script s({make("t0")}, integrating());
-  s.start();
-  s.feed(launched_event{0, 1, 100, 100});
-  s.exit(0, 0);
-  s.feed(integrated_event{0, 1, ""});
+  merge_first_task(s);
   s.feed(tests_done_event{test_status::failed, "make test: exit code 2"});
   BOOST_TEST(!s.has<integrate_group_action>());
   s.check_settled(group_status::failed);
@@ -109,10 +114,7 @@ BOOST_AUTO_TEST_CASE(failed_tests_are_not_integrated) {
 
 BOOST_AUTO_TEST_CASE(an_integration_that_fails_fails_the_group_and_closes_nothing) {
   script s({make("t0")}, integrating());
-  s.start();
-  s.feed(launched_event{0, 1, 100, 100});
-  s.exit(0, 0);
-  s.feed(integrated_event{0, 1, ""});
+  merge_first_task(s);
   s.feed(tests_done_event{test_status::passed, ""});
   CHECK_ACTIONS(s.feed(group_integrated_event{"integration: maestro/integration moved"}),
                 (list{group_changed_action{}, finished_action{group_status::failed}}));
@@ -127,7 +129,7 @@ BOOST_AUTO_TEST_CASE(a_stop_waits_for_a_merge_under_way_which_then_counts) {
   s.feed(launched_event{1, 1, 101, 101});
   s.exit(0, 0);  // t0's merge is under way
   // SIGTERM to t1 only: t0 has no child left, and its merge is not cut.
-  const auto actions = s.feed(stop_event{stop_mode::graceful, "SIGINT"});
+  s.feed(stop_event{stop_mode::graceful, "SIGINT"});
   for (const auto& sig : s.all<signal_action>()) {
     BOOST_TEST(sig.task == 1U);
   }
@@ -146,10 +148,7 @@ BOOST_AUTO_TEST_CASE(a_stop_waits_for_a_merge_under_way_which_then_counts) {
 
 BOOST_AUTO_TEST_CASE(a_stop_while_the_integration_branch_moves_comes_too_late) {
   script s({make("t0")}, integrating());
-  s.start();
-  s.feed(launched_event{0, 1, 100, 100});
-  s.exit(0, 0);
-  s.feed(integrated_event{0, 1, ""});
+  merge_first_task(s);
   s.feed(tests_done_event{test_status::passed, ""});
   BOOST_TEST(s.feed(stop_event{stop_mode::graceful, "SIGINT"}).empty());
   // The integration branch took the group's work: it completed.

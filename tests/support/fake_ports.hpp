@@ -394,10 +394,6 @@ class fake_workspace final : public workspace {
     answer("close " + group_id + (completed ? " completed" : ""), std::move(done));
   }
   void async_drain(done_handler done) override { answer("drain", std::move(done)); }
-  [[nodiscard]] workspace_dir planned(const attempt_ref& a) const override {
-    return {"/ws/" + a.task_id + "." + std::to_string(a.attempt), {}};
-  }
-
   /// Answers the prepares held so far.
   void answer_prepares() {
     for (auto& p : std::exchange(prepares_, {})) {

@@ -40,7 +40,6 @@ class shared_workspace final : public workspace {
   void async_integrate_group(const std::string& group_id, done_handler done) override;
   void async_close_group(const std::string& group_id, bool completed, done_handler done) override;
   void async_drain(done_handler done) override;
-  [[nodiscard]] workspace_dir planned(const attempt_ref& a) const override;
 
  private:
   void post_done(done_handler done) const;
@@ -111,8 +110,6 @@ class git_worktree_workspace final : public workspace {
   void async_close_group(const std::string& group_id, bool completed, done_handler done) override;
   /// Its turn comes after every call before it: they have all ended.
   void async_drain(done_handler done) override;
-  [[nodiscard]] workspace_dir planned(const attempt_ref& a) const override;
-  [[nodiscard]] std::string summary() const override;
 
  private:
   struct git_result {

@@ -89,13 +89,6 @@ class workspace {
   /// runtime's last call, so that an operation of the coordinator completes
   /// with no git command of its own still running.
   virtual void async_drain(done_handler done) = 0;
-
-  /// Where an attempt would run, for `--dry-run`, without creating it.
-  [[nodiscard]] virtual workspace_dir planned(const attempt_ref& a) const = 0;
-
-  /// What to tell the user once a run ended (how to take the result), or
-  /// nothing.
-  [[nodiscard]] virtual std::string summary() const { return {}; }
 };
 
 }  // namespace maestro
