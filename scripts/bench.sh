@@ -15,7 +15,7 @@ root=$(dirname "$here")
 plots="$root/benchmarks/plot"
 
 # The programs, in the order they run; those that take --samples.
-programs=(bench_throughput bench_engine bench_latency bench_footprint bench_scale bench_core bench_makespan bench_workspace)
+programs=(bench_throughput bench_engine bench_latency bench_footprint bench_scale bench_core bench_makespan bench_workspace bench_slurm)
 with_samples=" bench_engine bench_latency "
 figures_header="workload,case,competitor,metric,value,unit"
 samples_header="workload,case,competitor,value,unit"

@@ -12,6 +12,7 @@
 #include <maestro/adapters/file_state_repository.hpp>
 #include <maestro/adapters/file_task_source.hpp>
 #include <maestro/adapters/local_launcher.hpp>
+#include <maestro/adapters/slurm_launcher.hpp>
 #include <maestro/adapters/state_only_tracker.hpp>
 #include <maestro/adapters/test_detection.hpp>
 #include <maestro/adapters/workspace_adapters.hpp>
@@ -29,13 +30,14 @@ coordinator::coordinator(executor_type strand, core::config config, std::vector<
     : coordinator(fields_only{}, std::move(strand), std::move(config), std::move(tasks),
                   std::move(options)) {
   coordinator_ports ports;
-  if (options_.process_launcher == nullptr && config_.launcher.kind == core::launcher_kind::slurm) {
-    throw refused("launcher.kind \"slurm\" is not available in this build yet");
-  }
   own_clock_ = std::make_unique<asio_clock>(strand_);
   ports.clock = own_clock_.get();
   if (options_.process_launcher == nullptr) {
-    own_launcher_ = std::make_unique<local_launcher>(strand_);
+    if (config_.launcher.kind == core::launcher_kind::slurm) {
+      own_launcher_ = std::make_unique<slurm_launcher>(strand_, config_.launcher);
+    } else {
+      own_launcher_ = std::make_unique<local_launcher>(strand_);
+    }
   }
   ports.process_launcher =
       options_.process_launcher != nullptr ? options_.process_launcher : own_launcher_.get();

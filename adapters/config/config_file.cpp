@@ -391,13 +391,12 @@ constexpr std::array<field<test_config>, 3> test_fields{{
     {"required", &assign<&test_config::required, read_bool>},
 }};
 
-constexpr std::array<field<launcher_config>, 3> launcher_fields{{
-    {"kind", &assign<&launcher_config::kind, read_launcher_kind>},
-    {"srun", &assign<&launcher_config::srun, read_non_empty_string>},
-    {"srun_args", &assign<&launcher_config::srun_args, read_string_array>},
-}};
+core::allocation_mode read_allocation(const json::value& v, const std::string& path) {
+  return read_enum<core::allocation_mode>(v, path);
+}
 
-// SPEC section 10: every `bd` call has a time limit, so 0 is no value.
+// A time limit that must be one: `bd` calls (SPEC section 10), a Slurm
+// allocation's wait (section 8).
 double read_positive_seconds(const json::value& v, const std::string& path) {
   const double d = read_seconds(v, path);
   if (d <= 0) {
@@ -405,6 +404,15 @@ double read_positive_seconds(const json::value& v, const std::string& path) {
   }
   return d;
 }
+
+constexpr std::array<field<launcher_config>, 5> launcher_fields{{
+    {"kind", &assign<&launcher_config::kind, read_launcher_kind>},
+    {"srun", &assign<&launcher_config::srun, read_non_empty_string>},
+    {"srun_args", &assign<&launcher_config::srun_args, read_string_array>},
+    {"allocation", &assign<&launcher_config::allocation, read_allocation>},
+    {"allocation_timeout_s",
+     &assign<&launcher_config::allocation_timeout_s, read_positive_seconds>},
+}};
 
 std::optional<std::string> read_actor(const json::value& v, const std::string& path) {
   if (v.is_null()) {

@@ -95,7 +95,9 @@ void run_captured(const asio::any_io_executor& executor,
   posix_spawn_file_actions_adddup2(&setup.actions, null_in.get(), 0);
   posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(), 1);
   posix_spawn_file_actions_adddup2(&setup.actions, err_write.get(), 2);
-  posix_spawn_file_actions_addchdir_np(&setup.actions, workdir.c_str());
+  if (!workdir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&setup.actions, workdir.c_str());
+  }
   posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
   const auto argv = c_strings(argv_strings);
   const auto envp = c_strings(environment);

@@ -28,7 +28,8 @@ struct captured_output {
 
 using captured_handler = std::function<void(boost::system::error_code, captured_output)>;
 
-/// Runs `argv` (argv[0] looked up on PATH) in `workdir` with `environment`
+/// Runs `argv` (argv[0] looked up on PATH) in `workdir` (empty: the
+/// engine's) with `environment`
 /// as its whole environment and /dev/null as stdin. `done` runs on
 /// `executor` once the process was reaped and both pipes reached their end;
 /// it gets an error only when the process could not be started. A command

@@ -38,6 +38,7 @@ std::optional<recorded_group> file_state_repository::recorded(std::string_view g
   out.status = metadata->status;
   out.created_at = metadata->created_at.value_or("");
   out.engine_pid = metadata->engine_pid.value_or(0);
+  out.run_nonce = metadata->run_nonce.value_or("");
   out.tasks.reserve(metadata->results.size());
   for (auto& r : metadata->results) {
     out.tasks.push_back(

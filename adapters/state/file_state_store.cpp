@@ -246,6 +246,9 @@ void file_state_store::append_result(detail::chunked_writer& out,
   r.running = st.status == task_status::running;
   r.pid = st.pid;
   r.pgid = st.pgid;
+  if (!st.history.empty()) {
+    r.job_id = st.history.back().job_id;
+  }
   write_result(out, task, r);
 }
 
@@ -360,6 +363,7 @@ bool file_state_store::write_files(const core::group_machine& machine, bool sync
     head.agent_limits = &record_.agent_limits;
     head.tests = machine.tests();
     head.engine_pid = record_.engine_pid;
+    head.run_nonce = record_.run_nonce;
     head.source = record_.source;
     head.actor = record_.actor;
     std::vector<epic_entry> epics;

@@ -119,6 +119,8 @@ void write_metadata_head(json_out::chunked_writer& out, const metadata_header& h
   }
   out.append_key(key::engine_pid);
   out.append_number(h.engine_pid);
+  out.append_key(key::run_nonce);
+  write_string_or_null(out, h.run_nonce);
   out.append_key(key::source);
   out.append_string(h.source);
   out.append_key(key::actor);
@@ -242,6 +244,10 @@ void write_result(json_out::chunked_writer& out, std::size_t index, const result
   }
   if (any_worktree) {
     out.append("]");
+  }
+  if (!r.job_id.empty()) {
+    out.append(key_text(key::job_id));
+    out.append_string(r.job_id);
   }
   if (r.running) {
     out.append(k.pid);
@@ -398,6 +404,7 @@ std::optional<std::string> convert_result(const json::value& entry, result_metad
     out->duration_s = v->to_number<double>();
   }
   out->error = string_of(member(*o, key::error));
+  out->job_id = string_of(member(*o, key::job_id));
   if (const auto* v = member(*o, key::closed); v != nullptr && v->is_bool()) {
     out->closed = v->get_bool();
   }
@@ -491,6 +498,7 @@ std::optional<std::string> convert_metadata(const json::value& metadata, group_m
   g.status = *status;
   g.phase = *phase;
   g.engine_pid = int_of(pid);
+  g.run_nonce = string_of(member(*md, key::run_nonce));
   g.group_name = string_of(member(*md, key::group_name));
   if (const auto kind = string_of(member(*md, key::kind))) {
     if (*kind == "parallel" || *kind == "sequential") {
@@ -643,6 +651,9 @@ json::object to_json(const group_metadata& md) {
       o[key::pid] = r.pid ? json::value(*r.pid) : nullptr;
       o[key::pgid] = r.pgid ? json::value(*r.pgid) : nullptr;
     }
+    if (r.job_id) {
+      o[key::job_id] = *r.job_id;
+    }
     results.emplace_back(std::move(o));
   }
   json::array epics;
@@ -664,6 +675,7 @@ json::object to_json(const group_metadata& md) {
       {key::limits, std::move(limits)},
       {key::test_status, md.tests ? json::value(core::to_string(*md.tests)) : nullptr},
       {key::engine_pid, md.engine_pid ? json::value(*md.engine_pid) : nullptr},
+      {key::run_nonce, or_null(md.run_nonce)},
       {key::source, or_null(md.source)},
       {key::actor, or_null(md.actor)},
       {key::epics, std::move(epics)},

@@ -222,6 +222,9 @@ int run_status(const common_options& common, const std::string& group_id) {
                core::printable(core::printable(r.task_id)), core::to_string(r.status),
                core::printable(text_or(r.subagent)), r.attempts, text_or(r.exit_code),
                core::printable(core::printable(r.log)));
+    if (r.status == core::task_status::running && r.job_id) {
+      fmt::print("      running as cluster job {}\n", core::printable(*r.job_id));
+    }
     if (r.error && !r.error->empty()) {
       fmt::print("      {}\n", core::printable(*r.error));
     }

@@ -119,6 +119,13 @@ void group_machine::on(const workspace_ready_event& e, clock_time /*now*/) {
   }
 }
 
+void group_machine::on(const placed_event& e, clock_time /*now*/) {
+  if (board_.is_current(e.task, e.attempt)) {
+    board_[e.task].history.back().job_id = e.job_id;
+    board_.changed(e.task);
+  }
+}
+
 void group_machine::on(const integrated_event& e, clock_time now) {
   if (!board_.is_current(e.task, e.attempt) || !board_[e.task].integrating) {
     return;

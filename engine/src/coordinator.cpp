@@ -2,6 +2,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <unistd.h>
 #include <unordered_map>
@@ -24,6 +25,20 @@ namespace maestro {
 namespace asio = boost::asio;
 
 namespace {
+
+// 12 hex digits from the system's entropy: what names this engine run's
+// cluster jobs (SPEC section 8). Another run's nonce is recorded in its
+// groups' state.
+std::string make_run_nonce() {
+  std::random_device entropy;
+  const auto bits = (static_cast<std::uint64_t>(entropy()) << 32U) | entropy();
+  constexpr std::string_view digits = "0123456789abcdef";
+  std::string out(12, '0');
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = digits[(bits >> (4 * i)) & 0xFU];
+  }
+  return out;
+}
 
 // Does this agent have a command to run?
 bool has_command(const core::config& config, const std::string& agent) {
@@ -77,8 +92,8 @@ auto refusing_damaged(const std::string& group_id, Read read) {
 }
 
 // Awaits a workspace call: its error, empty on success.
-asio::awaitable<std::string> await_workspace(
-    const std::function<void(workspace::done_handler)>& call) {
+asio::awaitable<std::string> await_port(
+    const std::function<void(std::function<void(std::string)>)>& call) {
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::string)>(
       [&call](auto handler) {
         // The port's handler is copyable; the coroutine's is not.
@@ -164,6 +179,7 @@ void coordinator::wire(coordinator_ports ports) {
   context_->ports = ports_;
   context_->sink = options_.sink;
   context_->base_environment = ports_.process_launcher->inherited_environment();
+  context_->run_nonce = make_run_nonce();
 }
 
 coordinator::~coordinator() = default;
@@ -180,6 +196,11 @@ void coordinator::stop(core::stop_mode mode, std::string reason) {
 }
 
 void coordinator::preflight(const std::vector<const core::stage*>& stages) const {
+  if (std::any_of(stages.begin(), stages.end(), [](const auto* s) { return !s->tasks.empty(); })) {
+    if (auto why = ports_.process_launcher->unavailable(); !why.empty()) {
+      throw refused(why);
+    }
+  }
   std::map<std::string, bool, std::less<>> resolved;  // per agent
   for (const auto* stage : stages) {
     for (const auto planned : stage->tasks) {
@@ -271,7 +292,7 @@ asio::awaitable<run_outcome> coordinator::execute_impl(std::string group_id,
     throw refused("every sequential task already completed; use --force to run them again");
   }
   outcome.stopped = stopped_;
-  co_await drain_workspace();
+  co_await drain_ports();
   co_return outcome;
 }
 
@@ -336,11 +357,32 @@ coordinator::recorded_stage_state coordinator::recorded_stage(const core::stage&
 }
 
 asio::awaitable<void> coordinator::end_leftovers(
-    const std::vector<std::pair<std::string, int>>& running, const std::string& group_id) {
+    const std::vector<std::pair<std::string, int>>& running, const core::stage& stage,
+    const std::string& gone_nonce) {
+  const auto& group_id = stage.id;
+  auto& launcher = *ports_.process_launcher;
+  // What that engine's launcher started outside this machine's process
+  // groups (cluster jobs) first: named after its nonce, so nothing of
+  // another run's is touched.
+  if (!gone_nonce.empty() && gone_nonce != context_->run_nonce) {
+    std::vector<std::string> ids;
+    ids.reserve(stage.tasks.size());
+    for (const auto planned : stage.tasks) {
+      ids.push_back(tasks_[plan_.tasks[planned].index].id);
+    }
+    const group_ref gone{gone_nonce, group_id, 1};
+    if (const auto error =
+            co_await await_port([&launcher, &gone, &ids](launcher::done_handler done) {
+              launcher.async_end_leftovers(gone, ids, std::move(done));
+            });
+        !error.empty() && options_.sink != nullptr) {
+      options_.sink->message(severity::warning,
+                             "group " + core::printable(group_id) + ": " + error);
+    }
+  }
   // Process groups recorded as running belong to an engine that is gone
   // (the lock is ours): SIGTERM, the grace period, then SIGKILL. Only those
   // whose processes carry the task's and the group's ids are signalled.
-  auto& launcher = *ports_.process_launcher;
   std::vector<int> groups;
   for (const auto& [id, pgid] : running) {
     if (std::find(groups.begin(), groups.end(), pgid) == groups.end() &&
@@ -384,7 +426,7 @@ asio::awaitable<run_outcome> coordinator::resume_impl(std::string group_id) {
   }
   outcome.groups.push_back(co_await run_stage(*stage, stage_start::resume));
   outcome.stopped = stopped_;
-  co_await drain_workspace();
+  co_await drain_ports();
   co_return outcome;
 }
 
@@ -409,23 +451,28 @@ asio::awaitable<void> coordinator::check_workspace() {
     co_return;
   }
   auto* work = ports_.workspaces;
-  if (const auto error = co_await await_workspace(
+  if (const auto error = co_await await_port(
           [work](workspace::done_handler done) { work->async_check(std::move(done)); });
       !error.empty()) {
     throw refused(error);
   }
 }
 
-asio::awaitable<void> coordinator::drain_workspace() {
-  if (ports_.workspaces == nullptr) {
-    co_return;
-  }
+asio::awaitable<void> coordinator::drain_ports() {
   // The operation's end: a cancellation that came meanwhile has nothing
   // left to stop, and must not cut this wait short.
   co_await asio::this_coro::reset_cancellation_state();
-  auto* work = ports_.workspaces;
-  (void)co_await await_workspace(
-      [work](workspace::done_handler done) { work->async_drain(std::move(done)); });
+  if (ports_.workspaces != nullptr) {
+    auto* work = ports_.workspaces;
+    (void)co_await await_port(
+        [work](workspace::done_handler done) { work->async_drain(std::move(done)); });
+  }
+  // What the launcher lets go of (a cluster's allocations) is let go of
+  // before the operation completes.
+  auto* launcher = ports_.process_launcher;
+  (void)co_await await_port([launcher](launcher::done_handler done) {
+    launcher->async_drain([done = std::move(done)] { done({}); });
+  });
 }
 
 void coordinator::note_completed(const core::stage& stage, const core::group_machine& machine) {
@@ -487,17 +534,16 @@ asio::awaitable<coordinator::prepared_stage> coordinator::prepare_stage(const co
         running.emplace_back(id, replayed.pgid);
       }
     }
-    co_await end_leftovers(running, stage.id);
+    co_await end_leftovers(running, stage, group->run_nonce);
   }
   // The group's branch, once nothing of an earlier engine runs (SPEC
   // section 11).
   if (ports_.workspaces != nullptr) {
     auto* work = ports_.workspaces;
     const bool fresh = start == stage_start::fresh;
-    if (const auto error =
-            co_await await_workspace([work, &stage, fresh](workspace::done_handler done) {
-              work->async_open_group(stage.id, fresh, std::move(done));
-            });
+    if (const auto error = co_await await_port([work, &stage, fresh](workspace::done_handler done) {
+          work->async_open_group(stage.id, fresh, std::move(done));
+        });
         !error.empty()) {
       throw refused("group " + core::printable(stage.id) + ": " + error);
     }
@@ -537,6 +583,7 @@ asio::awaitable<coordinator::prepared_stage> coordinator::prepare_stage(const co
     request.record.group_limit = it->second;
   }
   request.record.engine_pid = static_cast<int>(::getpid());
+  request.record.run_nonce = context_->run_nonce;
   request.closed_in_source = closed_in_source_;
   request.record.source = options_.source;
   request.record.actor = ports_.task_tracker->actor();

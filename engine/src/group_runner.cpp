@@ -64,7 +64,7 @@ asio::awaitable<void> pause(engine_clock& clock, core::clock_time::duration d) {
 }
 
 template <class F>
-auto group_runner::workspace_call(F f) {
+auto group_runner::port_call(F f) {
   // A handler may come after the runner ended (a discard, the group's
   // close): it then does nothing.
   return [f = std::move(f), alive = std::weak_ptr<int>(alive_)](auto&&... args) mutable {
@@ -204,13 +204,14 @@ asio::awaitable<core::group_status> group_runner::run() {
 asio::awaitable<core::group_status> group_runner::end() {
   timers_.clear();
   watch_.reset();
+  release_reservation();
   if (isolated()) {
     // The test worktree goes (kept with keep_failed when the group did not
     // complete). Not awaited: the workspace runs it in its turn, and the
     // coordinator waits for the workspace before its operation completes.
     context_.ports.workspaces->async_close_group(
         request_.group_id, machine_->status() == core::group_status::completed,
-        workspace_call([this](const std::string& error) {
+        port_call([this](const std::string& error) {
           if (!error.empty() && context_.sink != nullptr) {
             context_.sink->message(severity::warning, "group " + request_.group_id + ": " + error);
           }
@@ -236,45 +237,52 @@ asio::awaitable<core::group_status> group_runner::end() {
 }
 
 void group_runner::execute(const core::action& a) {
-  std::visit(core::overloaded{
-                 [this](const core::run_refresh_action&) {
-                   const auto& refresh = *context_.config->refresh;
-                   // Its time limit is the core's (a command_timeout timer).
-                   start_command(refresh.command, "_refresh.log", [this](const exit_info& x) {
-                     push(core::refresh_done_event{x.exit_code == 0, describe_exit(x)});
-                   });
-                 },
-                 [this](const core::launch_action& l) { launch(l); },
-                 [this](const core::signal_action& s) {
-                   const auto& child = children_[s.task];
-                   if (child && child->first == s.attempt) {
-                     context_.ports.process_launcher->signal(child->second, s.signal);
-                   } else if (const auto c = claiming_.find(s.task);
-                              c != claiming_.end() && c->second.attempt == s.attempt) {
-                     c->second.stopped = true;  // not spawned once the claim ends
-                   }
-                 },
-                 [this](const core::signal_command_action& c) { stop_command(c.signal); },
-                 [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
-                 [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
-                 [this](const core::run_tests_action&) { run_tests(); },
-                 [this](const core::integrate_action& i) { integrate(i); },
-                 [this](const core::discard_workspace_action& d) { discard(d); },
-                 [this](const core::integrate_group_action&) { integrate_group(); },
-                 [this](const core::close_tasks_action& c) { close_tasks(c); },
-                 [this](const core::release_claims_action& r) { release_claims(r); },
-                 [this](const core::task_changed_action& t) {
-                   store_->task_changed(*machine_, t.task, context_.ports.clock->now());
-                   if (context_.sink != nullptr) {
-                     context_.sink->task_changed(request_.group_id, *machine_, t.task);
-                   }
-                 },
-                 [this](const core::group_changed_action&) {
-                   store_->group_changed(*machine_, context_.ports.clock->now());
-                 },
-                 [this](const core::finished_action&) { finished_ = true; },
-             },
-             a);
+  std::visit(
+      core::overloaded{
+          [this](const core::run_refresh_action&) {
+            const auto& refresh = *context_.config->refresh;
+            // Its time limit is the core's (a command_timeout timer).
+            start_command(refresh.command, "_refresh.log", [this](const exit_info& x) {
+              push(core::refresh_done_event{x.exit_code == 0, describe_exit(x)});
+            });
+          },
+          [this](const core::launch_action& l) { launch(l); },
+          [this](const core::signal_action& s) {
+            const auto& child = children_[s.task];
+            if (child && child->first == s.attempt) {
+              context_.ports.process_launcher->signal(child->second, s.signal);
+            } else if (const auto r = reserving_.find(s.task);
+                       r != reserving_.end() && r->second == s.attempt) {
+              // Waiting for what the launcher readies (which may
+              // take minutes): it ends now, launched never.
+              reserving_.erase(r);
+              push(core::launch_failed_event{s.task, s.attempt, "stopped before it launched"});
+            } else if (const auto c = claiming_.find(s.task);
+                       c != claiming_.end() && c->second.attempt == s.attempt) {
+              c->second.stopped = true;  // not spawned once the claim ends
+            }
+          },
+          [this](const core::signal_command_action& c) { stop_command(c.signal); },
+          [this](const core::set_timer_action& t) { set_timer(t.id, t.deadline); },
+          [this](const core::cancel_timer_action& t) { timers_.erase(t.id); },
+          [this](const core::run_tests_action&) { run_tests(); },
+          [this](const core::integrate_action& i) { integrate(i); },
+          [this](const core::discard_workspace_action& d) { discard(d); },
+          [this](const core::integrate_group_action&) { integrate_group(); },
+          [this](const core::close_tasks_action& c) { close_tasks(c); },
+          [this](const core::release_claims_action& r) { release_claims(r); },
+          [this](const core::task_changed_action& t) {
+            store_->task_changed(*machine_, t.task, context_.ports.clock->now());
+            if (context_.sink != nullptr) {
+              context_.sink->task_changed(request_.group_id, *machine_, t.task);
+            }
+          },
+          [this](const core::group_changed_action&) {
+            store_->group_changed(*machine_, context_.ports.clock->now());
+          },
+          [this](const core::finished_action&) { finished_ = true; },
+      },
+      a);
 }
 
 void group_runner::close_tasks(const core::close_tasks_action& c) {
@@ -352,6 +360,10 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
                                      {request_.group_id, dir, context_.state_dir});
   launch_spec spec;
   spec.argv = std::move(command.argv);
+  spec.role = child_role::agent;
+  spec.group.run_nonce = context_.run_nonce;
+  spec.group.group_id = request_.group_id;
+  spec.task_id = request_.tasks[task]->id;
   if (dir != context_.workdir) {
     spec.workdir = dir;
     command.env["MAESTRO_WORKTREE"] = dir.string();
@@ -391,7 +403,7 @@ launch_spec group_runner::make_spec(std::size_t task, const std::string& agent,
 
 void group_runner::launch(const core::launch_action& l) {
   if (claimed_.empty() || claimed_[l.task] == claim::held) {
-    prepare(l);
+    reserve(l);
     return;
   }
   claiming_[l.task] = {l.attempt, false};
@@ -415,7 +427,7 @@ void group_runner::launch(const core::launch_action& l) {
               // As in `run`: what throws (memory, descriptors) halts the
               // group rather than leaving the event loop.
               try {
-                prepare(l);
+                reserve(l);
               } catch (const std::exception& error) {
                 push(core::halt_event{std::string("internal error: ") + error.what()});
                 push(core::launch_failed_event{l.task, l.attempt, error.what()});
@@ -446,6 +458,56 @@ attempt_ref group_runner::attempt_of(std::size_t task, std::uint32_t attempt) co
   return {request_.group_id, request_.tasks[task]->id, request_.tasks[task]->title, attempt};
 }
 
+void group_runner::reserve(const core::launch_action& l) {
+  if (!reserve_error_.empty()) {
+    push(core::launch_failed_event{l.task, l.attempt, reserve_error_});
+    return;
+  }
+  const auto& record = store_->record();
+  group_ref group{context_.run_nonce, request_.group_id, record.max_concurrent};
+  if (record.group_limit && *record.group_limit > 0 &&
+      (group.slots <= 0 || *record.group_limit < group.slots)) {
+    group.slots = *record.group_limit;
+  }
+  group.slots = std::max(group.slots, 1);
+  reserved_ = true;
+  reserving_[l.task] = l.attempt;
+  // Called at once by a launcher that holds nothing per group.
+  context_.ports.process_launcher->async_reserve(
+      group, port_call([this, l](const std::string& error) {
+        const auto waiting = reserving_.find(l.task);
+        if (waiting == reserving_.end() || waiting->second != l.attempt) {
+          return;  // stopped meanwhile: its launch failed then
+        }
+        reserving_.erase(waiting);
+        if (!error.empty()) {
+          context_.ports.process_launcher->append_to_log(
+              store_->record().log_path(l.task),
+              "=== maestro-async: attempt " + std::to_string(l.attempt) + ": " + error);
+          if (reserve_error_.empty()) {
+            reserve_error_ = error;
+            // Every other launch would wait for it again: the group halts.
+            push(core::halt_event{error});
+          }
+          push(core::launch_failed_event{l.task, l.attempt, error});
+          return;
+        }
+        try {
+          prepare(l);
+        } catch (const std::exception& e) {
+          push(core::halt_event{std::string("internal error: ") + e.what()});
+          push(core::launch_failed_event{l.task, l.attempt, e.what()});
+        }
+      }));
+}
+
+void group_runner::release_reservation() {
+  if (reserved_) {
+    reserved_ = false;
+    context_.ports.process_launcher->release(request_.group_id);
+  }
+}
+
 void group_runner::prepare(const core::launch_action& l) {
   if (!isolated()) {
     spawn(l, context_.workdir);
@@ -454,7 +516,7 @@ void group_runner::prepare(const core::launch_action& l) {
   claiming_[l.task] = {l.attempt, false};
   context_.ports.workspaces->async_prepare(
       attempt_of(l.task, l.attempt),
-      workspace_call([this, l](const workspace_dir& where, const std::string& error) {
+      port_call([this, l](const workspace_dir& where, const std::string& error) {
         const auto pending = claiming_.find(l.task);
         const bool stopped = pending == claiming_.end() || pending->second.stopped;
         claiming_.erase(l.task);
@@ -481,7 +543,7 @@ void group_runner::prepare(const core::launch_action& l) {
 
 void group_runner::integrate(const core::integrate_action& a) {
   context_.ports.workspaces->async_integrate(
-      attempt_of(a.task, a.attempt), workspace_call([this, a](const std::string& error) {
+      attempt_of(a.task, a.attempt), port_call([this, a](const std::string& error) {
         if (!error.empty()) {
           context_.ports.process_launcher->append_to_log(
               store_->record().log_path(a.task),
@@ -493,7 +555,7 @@ void group_runner::integrate(const core::integrate_action& a) {
 
 void group_runner::discard(const core::discard_workspace_action& a) {
   context_.ports.workspaces->async_discard(
-      attempt_of(a.task, a.attempt), workspace_call([this](const std::string& error) {
+      attempt_of(a.task, a.attempt), port_call([this](const std::string& error) {
         if (!error.empty() && context_.sink != nullptr) {
           context_.sink->message(severity::warning, "group " + request_.group_id + ": " + error);
         }
@@ -502,13 +564,16 @@ void group_runner::discard(const core::discard_workspace_action& a) {
 
 void group_runner::integrate_group() {
   context_.ports.workspaces->async_integrate_group(
-      request_.group_id, workspace_call([this](const std::string& error) {
+      request_.group_id, port_call([this](const std::string& error) {
         push(core::group_integrated_event{error.empty() ? error : "integration: " + error});
       }));
 }
 
 void group_runner::spawn(const core::launch_action& l, const std::filesystem::path& dir) {
-  const auto spec = make_spec(l.task, l.agent, l.attempt, dir);
+  auto spec = make_spec(l.task, l.agent, l.attempt, dir);
+  spec.on_placed = port_call([this, task = l.task, attempt = l.attempt](std::string job_id) {
+    push(core::placed_event{task, attempt, std::move(job_id)});
+  });
   if (spec.argv.empty()) {
     const std::string error = "agent " + l.agent + " resolves to no command";
     context_.ports.process_launcher->append_to_log(
@@ -635,6 +700,7 @@ void group_runner::stop_command(core::kill_signal signal) {
 }
 
 void group_runner::run_tests() {
+  release_reservation();  // no agent of the group launches any more
   if (!isolated()) {
     run_tests_in(context_.workdir);
     return;
@@ -643,8 +709,7 @@ void group_runner::run_tests() {
   // branch, checked out on its own, where the tests run.
   tests_pending_ = true;
   context_.ports.workspaces->async_prepare_tests(
-      request_.group_id,
-      workspace_call([this](const workspace_dir& where, const std::string& error) {
+      request_.group_id, port_call([this](const workspace_dir& where, const std::string& error) {
         tests_pending_ = false;
         if (!error.empty() || std::exchange(tests_stopped_, false)) {
           push(core::tests_done_event{core::test_status::failed,

@@ -40,6 +40,8 @@ struct runtime_context {
   /// Null: nothing reported.
   status_sink* sink = nullptr;
   std::vector<std::string> base_environment;
+  /// This engine run's nonce (`group_ref::run_nonce`).
+  std::string run_nonce;
 };
 
 /// Waits for `d` on `clock` (a test's clock moves by hand).
@@ -134,9 +136,14 @@ class group_runner {
     return context_.ports.workspaces != nullptr && context_.ports.workspaces->isolated();
   }
   [[nodiscard]] attempt_ref attempt_of(std::size_t task, std::uint32_t attempt) const;
-  /// A workspace call's handler: `f`, called while the runner lives.
+  /// A port call's handler (workspace, launcher): `f`, called while the runner lives.
   template <class F>
-  auto workspace_call(F f);
+  auto port_call(F f);
+  /// Readies what the launcher needs for the group's agents (a cluster's
+  /// allocation), then `prepare`s the launch.
+  void reserve(const core::launch_action& l);
+  /// Lets go of it once no agent of the group can launch any more.
+  void release_reservation();
   void integrate(const core::integrate_action& a);
   void discard(const core::discard_workspace_action& a);
   void integrate_group();
@@ -159,6 +166,10 @@ class group_runner {
 
   boost::asio::any_io_executor strand_;
   const runtime_context& context_;
+  /// Whether `reserve` was called (and `release` is owed), and why it
+  /// failed when it did.
+  bool reserved_ = false;
+  std::string reserve_error_;
   group_request request_;
   std::unique_ptr<core::group_machine> own_;  // a group of its own
   const core::group_machine* machine_;
@@ -186,6 +197,9 @@ class group_runner {
   };
   std::vector<claim> claimed_;
   std::map<std::size_t, pending_claim> claiming_;  // claimed, or its workspace readied
+  // Launches waiting for the launcher's `async_reserve` (an allocation
+  // being granted), by task: their attempt. A stop ends them at once.
+  std::map<std::size_t, std::uint32_t> reserving_;
   // The test phase's workspace is being readied; a stop meanwhile means the
   // test command is not started.
   bool tests_pending_ = false;

@@ -182,7 +182,7 @@ asio::awaitable<run_outcome> coordinator::run_impl(after_failure policy) {
   }
   run_ = nullptr;
   critical_paths_ = {};
-  co_await drain_workspace();  // before a refusal is thrown, too
+  co_await drain_ports();  // before a refusal is thrown, too
   if (loop.refusal) {
     std::rethrow_exception(loop.refusal);
   }

@@ -105,6 +105,8 @@ BOOST_AUTO_TEST_CASE(empty_document_gives_the_documented_defaults) {
   BOOST_TEST(cfg.kill_grace_s == 10.0);
   BOOST_TEST(cfg.close_tasks);
   BOOST_TEST((cfg.launcher.kind == maestro::core::launcher_kind::local));
+  BOOST_TEST((cfg.launcher.allocation == maestro::core::allocation_mode::task));
+  BOOST_TEST(cfg.launcher.allocation_timeout_s == 300.0);
   BOOST_TEST((cfg.group_by == maestro::core::grouping::marker));
   BOOST_TEST((cfg.schedule == maestro::core::schedule_mode::stages));
 }
@@ -130,7 +132,8 @@ BOOST_AUTO_TEST_CASE(spec_defaults_document_parses_to_the_defaults) {
     "tempfail_max": 10,
     "kill_grace_s": 10,
     "close_tasks": true,
-    "launcher": {"kind": "local"},
+    "launcher": {"kind": "local", "srun": "srun", "srun_args": [], "allocation": "task",
+                 "allocation_timeout_s": 300},
     "group_by": "marker",
     "schedule": "stages"
   })",
@@ -209,7 +212,8 @@ BOOST_AUTO_TEST_CASE(other_keys_are_read) {
     "agent_defaults": {"command": ["codex", "exec", "{prompt}"], "env": {"A": "1", "B": ""},
                        "stdin": "prompt", "timeout_s": 60},
     "test": {"command": ["ctest", "--output-on-failure"], "timeout_s": 120, "required": true},
-    "launcher": {"kind": "slurm", "srun": "/opt/slurm/bin/srun", "srun_args": ["-N1", "--exclusive"]},
+    "launcher": {"kind": "slurm", "srun": "/opt/slurm/bin/srun", "srun_args": ["-N1", "--exclusive"],
+                 "allocation": "group", "allocation_timeout_s": 2.5},
     "group_by": "parent"
   })",
                                 "maestro.json");
@@ -235,6 +239,8 @@ BOOST_AUTO_TEST_CASE(other_keys_are_read) {
   BOOST_TEST(cfg.launcher.srun == "/opt/slurm/bin/srun");
   BOOST_TEST(cfg.launcher.srun_args == (strings{"-N1", "--exclusive"}),
              boost::test_tools::per_element());
+  BOOST_TEST((cfg.launcher.allocation == maestro::core::allocation_mode::group));
+  BOOST_TEST(cfg.launcher.allocation_timeout_s == 2.5);
   BOOST_TEST((cfg.group_by == maestro::core::grouping::parent));
   BOOST_TEST(
       (parse_config(R"({"group_by": "epic"})", "m").group_by == maestro::core::grouping::epic));
@@ -411,6 +417,10 @@ BOOST_AUTO_TEST_CASE(wrong_types_name_the_key_and_the_value) {
   check_rejected(R"({"group_by": null})", {"group_by"});
   check_rejected(R"({"schedule": "dag"})", {R"(schedule: expected "stages" or "graph")"});
   check_rejected(R"({"launcher": {"srun_args": "-N1"}})", {"launcher.srun_args"});
+  check_rejected(R"({"launcher": {"allocation": "node"}})",
+                 {R"(launcher.allocation: expected "task" or "group")"});
+  check_rejected(R"({"launcher": {"allocation_timeout_s": 0}})",
+                 {"launcher.allocation_timeout_s", "> 0"});
 }
 
 BOOST_AUTO_TEST_CASE(test_command_bogus_string) {

@@ -89,6 +89,28 @@ BOOST_AUTO_TEST_CASE(a_valid_file_reads_typed) {
   BOOST_TEST(!md->results[0].subagent.has_value());
 }
 
+BOOST_AUTO_TEST_CASE(the_run_nonce_and_a_job_id_are_read_and_shown) {
+  const test::temp_dir dir;
+  dir.write("metadata.json", metadata_text([](json::object& md) {
+              md["run_nonce"] = "0123456789ab";
+              first_result(md)["job_id"] = "42";
+            }));
+  const auto md = read_group_metadata(dir.path());
+  BOOST_TEST_REQUIRE(md.has_value());
+  BOOST_TEST((md->run_nonce == std::optional<std::string>("0123456789ab")));
+  BOOST_TEST((md->results[0].job_id == std::optional<std::string>("42")));
+  const auto shown = to_json(*md);
+  BOOST_TEST(shown.at("run_nonce") == "0123456789ab");
+  BOOST_TEST(shown.at("results").as_array()[0].at("job_id") == "42");
+  // Absent in a file an older engine wrote: null, and no job_id.
+  dir.write("metadata.json", metadata_text([](json::object&) {}));
+  const auto old = read_group_metadata(dir.path());
+  BOOST_TEST_REQUIRE(old.has_value());
+  const auto old_shown = to_json(*old);
+  BOOST_TEST(old_shown.at("run_nonce").is_null());
+  BOOST_TEST(!old_shown.at("results").as_array()[0].as_object().contains("job_id"));
+}
+
 BOOST_AUTO_TEST_CASE(no_file_is_no_group) {
   const test::temp_dir dir;
   BOOST_TEST(!read_group_metadata(dir.path()).has_value());

@@ -42,6 +42,17 @@ BOOST_AUTO_TEST_CASE(actions_print_one_readable_line_each) {
              "close_tasks(t0, t2, epic 1); finished(completed)");
 }
 
+BOOST_AUTO_TEST_CASE(where_an_attempt_runs_is_recorded_for_the_current_attempt_only) {
+  script s({make("t0")}, settings(1));
+  s.start();
+  s.feed(launched_event{0, 1, 100, 100});
+  CHECK_ACTIONS(s.feed(placed_event{0, 1, "4242"}), (list{changed(0)}));
+  BOOST_TEST(s.machine().state(0).history.back().job_id == "4242");
+  // A late report for another attempt changes nothing.
+  BOOST_TEST(s.feed(placed_event{0, 2, "9"}).empty());
+  BOOST_TEST(s.machine().state(0).history.back().job_id == "4242");
+}
+
 BOOST_AUTO_TEST_CASE(epics_are_closed_after_their_children) {
   // Epic 0 waits for t0 and t1, epic 1 for t0 and t2, and t2 is closed in
   // the tracker before it runs (skipped, but closed): both are closed, each

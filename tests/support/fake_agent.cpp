@@ -16,6 +16,8 @@
 //   write FILE TEXT     append TEXT and a newline to FILE
 //   put FILE TEXT       replace FILE's contents with TEXT and a newline
 //   env FILE            append every MAESTRO_* variable, sorted, as NAME=value lines
+//   getenv NAME FILE    append `<id> NAME=value`, or `<id> NAME unset`
+//   raise N             send itself signal N (death by a signal)
 //   fds FILE            append one line with this process's open descriptors,
 //                       e.g. `0 1 2`
 //   stdin FILE          append everything read from stdin to FILE
@@ -289,6 +291,16 @@ void run(std::span<char* const> args) {
       append(file, text + "\n", true);
     } else if (step == "env") {
       append(next(step), maestro_environment());
+    } else if (step == "getenv") {
+      const std::string name = next(step);
+      const std::string file = next(step);
+      const char* value = std::getenv(name.c_str());
+      const char* id = std::getenv("MAESTRO_TASK_ID");
+      append(file, std::string(id != nullptr ? id : "-") + " " + name +
+                       (value != nullptr ? "=" + std::string(value) : std::string(" unset")) +
+                       "\n");
+    } else if (step == "raise") {
+      ::raise(static_cast<int>(next_int(step)));
     } else if (step == "fds") {
       const std::string file = next(step);
       append(file, open_descriptors());

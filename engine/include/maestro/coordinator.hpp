@@ -135,15 +135,14 @@ class coordinator {
  public:
   using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
 
-  /// With the default ports: a `local_launcher` (or
-  /// `options.process_launcher`), the state directory, a
+  /// With the default ports: a `local_launcher`, or a `slurm_launcher`
+  /// for `launcher.kind: slurm` (or `options.process_launcher`), the
+  /// state directory, a
   /// `state_only_tracker` (or `options.task_tracker`), test detection, the
   /// steady clock, and `options.watched_source` watched with inotify.
   /// Defined in the `maestro::default_ports` target, which
   /// `maestro::engine` links. Plans `tasks` at once; throws
-  /// `core::input_error` on bad input, as `core::make_plan` does, and
-  /// `refused` for a `launcher.kind` that has no adapter yet (`slurm`)
-  /// unless `options.process_launcher` is given.
+  /// `core::input_error` on bad input, as `core::make_plan` does.
   coordinator(const boost::asio::any_io_executor& executor, core::config config,
               std::vector<core::task> tasks, coordinator_options options = {});
   /// The same on `strand`, which the ports of `options` report on.
@@ -213,10 +212,12 @@ class coordinator {
   boost::asio::awaitable<run_outcome> execute_impl(std::string group_id, completed_group policy);
   boost::asio::awaitable<run_outcome> run_impl(after_failure policy);
   boost::asio::awaitable<run_outcome> resume_impl(std::string group_id);
-  /// Ends the process groups `(task id, pgid)` that an engine that is gone
-  /// left running.
+  /// Ends what an engine that is gone (its run nonce `gone_nonce`) left
+  /// running of `stage`: its launcher's jobs, then the process groups
+  /// `(task id, pgid)` it recorded.
   boost::asio::awaitable<void> end_leftovers(
-      const std::vector<std::pair<std::string, int>>& running, const std::string& group_id);
+      const std::vector<std::pair<std::string, int>>& running, const core::stage& stage,
+      const std::string& gone_nonce);
   /// What the state directory holds of a stage.
   enum class recorded { absent, completed, unfinished };
   struct recorded_stage_state {
@@ -231,8 +232,9 @@ class coordinator {
   /// Before anything is created: the workspace's preconditions (SPEC
   /// section 11). Throws `refused` naming what is wrong.
   boost::asio::awaitable<void> check_workspace();
-  /// At an operation's end: waits until no workspace call is under way.
-  boost::asio::awaitable<void> drain_workspace();
+  /// At an operation's end: waits until no workspace call is under way,
+  /// and until the launcher has let go of what it held.
+  boost::asio::awaitable<void> drain_ports();
   /// How a stage starts: from nothing, or from its recorded state.
   enum class stage_start { fresh, resume };
   boost::asio::awaitable<group_outcome> run_stage(const core::stage& stage, stage_start start);

@@ -46,6 +46,9 @@ inline constexpr std::string_view group_limit = "group";              // in `lim
 inline constexpr std::string_view agent_limits = "agents";            // in `limits`
 inline constexpr std::string_view test_status = "test_status";
 inline constexpr std::string_view engine_pid = "engine_pid";
+// The engine run's nonce: its cluster jobs are named after it (SPEC
+// section 8), so that only this run's are cancelled.
+inline constexpr std::string_view run_nonce = "run_nonce";
 inline constexpr std::string_view source = "source";
 inline constexpr std::string_view actor = "actor";  // who claims in the tracker, or null
 inline constexpr std::string_view epics = "epics";  // closed after the group's tasks
@@ -66,6 +69,8 @@ inline constexpr std::string_view error = "error";
 inline constexpr std::string_view closed = "closed";
 inline constexpr std::string_view pid = "pid";
 inline constexpr std::string_view pgid = "pgid";
+// The cluster job of the last attempt (the Slurm launcher), once known.
+inline constexpr std::string_view job_id = "job_id";
 // Written when attempts had workspaces of their own (SPEC section 11):
 // `[{"attempt": N, "path": "...", "branch": "..."}]`.
 inline constexpr std::string_view worktrees = "worktrees";
@@ -114,6 +119,7 @@ struct result_metadata {
   std::optional<double> duration_s;
   std::optional<std::string> error;
   bool closed = false;
+  std::optional<std::string> job_id;
 };
 
 /// An epic closed after a group's tasks (SPEC section 1), as read.
@@ -145,6 +151,7 @@ struct group_metadata {
   std::optional<core::test_status> tests;  ///< nullopt: not run (null)
   std::optional<std::string> source;
   std::optional<std::string> actor;
+  std::optional<std::string> run_nonce;
   /// The entries of `epics` that have the right shape.
   std::vector<epic_metadata> epics;
 };
@@ -214,6 +221,7 @@ struct metadata_header {
   const std::map<std::string, int>* agent_limits = nullptr;
   core::test_status tests = core::test_status::not_run;
   int engine_pid = 0;
+  std::string_view run_nonce;  ///< empty: null
   std::string_view source;
   std::string_view actor;  ///< empty: null
   std::span<const epic_entry> epics;
@@ -238,6 +246,8 @@ struct result_entry {
   /// `pid` and `pgid` are written only for a running task; 0 is null.
   bool running = false;
   int pid = 0;
+  /// The last attempt's cluster job; empty: left out.
+  std::string_view job_id;
   int pgid = 0;
 };
 

@@ -114,11 +114,27 @@ constexpr auto enum_names(launcher_kind) noexcept {
   });
 }
 
+/// `launcher.allocation` (SPEC section 8).
+enum class allocation_mode {
+  task,  ///< each agent is a Slurm job of its own
+  group  ///< one allocation per group; each agent is a step in it
+};
+
+constexpr auto enum_names(allocation_mode) noexcept {
+  return make_enum_table<allocation_mode>({
+      {allocation_mode::task, "task"},
+      {allocation_mode::group, "group"},
+  });
+}
+
 /// `launcher`.
 struct launcher_config {
   launcher_kind kind = launcher_kind::local;
   std::string srun = "srun";
   std::vector<std::string> srun_args;
+  allocation_mode allocation = allocation_mode::task;
+  /// How long a group's allocation may take to be granted.
+  double allocation_timeout_s = 300;
 };
 
 /// `workspace.kind` (SPEC section 11).

@@ -246,6 +246,13 @@ struct workspace_ready_event {
   std::string worktree;
   std::string branch;
 };
+/// Where `attempt` of `task` runs, once the launcher knows: the job id a
+/// cluster gave it (the Slurm launcher), recorded in the attempt's history.
+struct placed_event {
+  std::size_t task = 0;
+  std::uint32_t attempt = 0;
+  std::string job_id;
+};
 /// `integrate_action` ended: `attempt`'s work is in the group's branch, or
 /// `error` says why not (a conflict, naming the files), which fails the
 /// attempt.
@@ -263,7 +270,7 @@ using event_body =
     std::variant<start_event, refresh_done_event, launched_event, launch_failed_event, exited_event,
                  timer_event, claim_refused_event, source_closed_event, tests_done_event,
                  close_done_event, release_done_event, stop_event, halt_event, room_event,
-                 launch_granted_event, command_granted_event, workspace_ready_event,
+                 launch_granted_event, command_granted_event, workspace_ready_event, placed_event,
                  integrated_event, group_integrated_event>;
 struct event {
   clock_time now;

@@ -166,6 +166,7 @@ class group_machine {
   void on(const launch_granted_event& e, clock_time now);
   void on(const command_granted_event& e, clock_time now);
   void on(const workspace_ready_event& e, clock_time now);
+  void on(const placed_event& e, clock_time now);
   void on(const integrated_event& e, clock_time now);
   void on(const group_integrated_event& e, clock_time now);
 

@@ -27,6 +27,8 @@ struct attempt_record {
   /// Its workspace (`group_settings::integrate`): its directory and branch.
   std::string worktree = {};
   std::string branch = {};
+  /// The job a cluster ran it as (the Slurm launcher), once known.
+  std::string job_id = {};
 };
 
 /// How an attempt ended, in words: "exit code 3", "timed out", ...

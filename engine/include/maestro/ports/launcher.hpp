@@ -13,6 +13,23 @@
 
 namespace maestro {
 
+/// What a child is for. Agents may run elsewhere (the Slurm launcher runs
+/// them as cluster jobs); the engine's own commands (the refresh and test
+/// commands) always run on this machine.
+enum class child_role { command, agent };
+
+/// Whose agents: one engine run's group. A launcher may name, group and
+/// find what it starts after it.
+struct group_ref {
+  /// The engine run's nonce, recorded in the group's state: what tells
+  /// this run's children from another run's.
+  std::string run_nonce;
+  std::string group_id;
+  /// How many of the group's agents may run at once (the smaller of the
+  /// group's limit and the global one).
+  int slots = 1;
+};
+
 /// What to start: one child process.
 struct launch_spec {
   /// argv; `argv[0]` is looked up in `PATH` unless it holds a `/`.
@@ -31,6 +48,14 @@ struct launch_spec {
   /// When not 0: `exit_info::output_tail` carries up to this many of the
   /// last bytes the child wrote to its log (the header included).
   std::size_t output_tail = 0;
+  child_role role = child_role::command;
+  /// An agent's run, group and task (empty for a command).
+  group_ref group;
+  std::string task_id;
+  /// Told where the child runs once the launcher knows (a cluster's job
+  /// id), on the runtime's strand, at most once and before `on_exit`.
+  /// May be empty.
+  std::function<void(std::string)> on_placed;
 };
 
 /// A started child: its pid and its process group (the child leads its own).
@@ -70,6 +95,8 @@ struct child_capacity {
 class launcher {
  public:
   using exit_handler = std::function<void(exit_info)>;
+  /// An asynchronous call's end: empty, or why it failed.
+  using done_handler = std::function<void(std::string error)>;
 
   launcher() = default;
   launcher(const launcher&) = delete;
@@ -114,6 +141,40 @@ class launcher {
                                          std::string_view /*group_id*/) const {
     return false;
   }
+
+  // Group-scoped calls, for launchers that hold something per group or
+  // outside this machine (a cluster's allocation, its jobs). Their
+  // handlers run on the runtime's strand; the defaults, for launchers that
+  // hold nothing, call them at once.
+
+  /// Why agents cannot be launched at all (a missing `srun`), or empty:
+  /// checked before anything launches.
+  [[nodiscard]] virtual std::string unavailable() const { return {}; }
+
+  /// Called before each agent of `group` launches: readies what the
+  /// group's agents need (an allocation). `done` gets an error when it
+  /// cannot be had; the runtime then launches nothing more in the group.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep it
+  virtual void async_reserve(const group_ref& /*group*/, done_handler done) { done({}); }
+
+  /// The group's agents have all ended: lets go of what `async_reserve`
+  /// took, also when it is still being taken. Not awaited by the group;
+  /// `async_drain` waits for it.
+  virtual void release(const std::string& /*group_id*/) {}
+
+  /// Ends what a run that is gone (`gone.run_nonce`) left of `gone`'s
+  /// tasks outside this machine's process groups (cluster jobs), before
+  /// the runtime signals the process groups that run recorded.
+  virtual void async_end_leftovers(
+      const group_ref& /*gone*/, const std::vector<std::string>& /*task_ids*/,
+      done_handler done) {  // NOLINT(performance-unnecessary-value-param)
+    done({});
+  }
+
+  /// Completes once every release and stop started so far has ended: the
+  /// end of an operation.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep it
+  virtual void async_drain(std::function<void()> done) { done(); }
 };
 
 }  // namespace maestro

@@ -58,6 +58,8 @@ struct group_record {
   std::optional<int> group_limit;
   std::map<std::string, int> agent_limits;
   int engine_pid = 0;
+  /// The engine run's nonce (`group_ref::run_nonce`).
+  std::string run_nonce;
   std::string source;
   /// Who claims the group's tasks in the tracker; empty when it has no claims.
   std::string actor;
@@ -103,6 +105,8 @@ struct recorded_group {
   std::string created_at;
   /// The engine that ran it last; 0 when unknown.
   int engine_pid = 0;
+  /// That engine run's nonce; empty when unknown.
+  std::string run_nonce;
   std::vector<recorded_task> tasks;
 };
 
