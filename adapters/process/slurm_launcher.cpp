@@ -2,6 +2,9 @@
 #include <cctype>
 #include <cmath>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -10,6 +13,7 @@
 #include <maestro/core/names.hpp>
 
 #include "captured_child.hpp"
+#include "child_spawn.hpp"
 
 namespace maestro {
 namespace asio = boost::asio;
@@ -55,6 +59,42 @@ std::unordered_map<std::string, std::string> ids_by_name(std::string_view listin
   return out;
 }
 
+// srun's options that only mean something to a step, which salloc would
+// refuse: how many arguments `arg` (and what follows) takes from the
+// command line, 0 when salloc keeps it.
+std::size_t step_only(std::string_view arg) {
+  constexpr std::string_view flags[] = {
+      "-u", "--unbuffered",     "-l",        "--label", "--pty",        "-K",
+      "-X", "--disable-status", "--overlap", "--exact", "--multi-prog", "--kill-on-bad-exit"};
+  constexpr std::string_view valued[] = {"--cpu-bind",    "--mpi",        "--output",
+                                         "--error",       "--input",      "--open-mode",
+                                         "--task-prolog", "--task-epilog"};
+  constexpr std::string_view short_valued[] = {"-o", "-e", "-i"};
+  for (const auto f : flags) {
+    if (arg == f || (f.starts_with("--") && arg.starts_with(f) && arg.size() > f.size() &&
+                     arg[f.size()] == '=')) {
+      return 1;
+    }
+  }
+  for (const auto v : valued) {
+    if (arg == v) {
+      return 2;  // and its value
+    }
+    if (arg.starts_with(v) && arg.size() > v.size() && arg[v.size()] == '=') {
+      return 1;
+    }
+  }
+  for (const auto v : short_valued) {
+    if (arg == v) {
+      return 2;
+    }
+    if (arg.starts_with(v)) {
+      return 1;  // -oFILE
+    }
+  }
+  return 0;
+}
+
 std::string seconds_text(double s) {
   const auto whole = std::llround(s);
   return std::abs(s - static_cast<double>(whole)) < 1e-9 ? std::to_string(whole)
@@ -81,6 +121,18 @@ std::string slurm_job_name(std::string_view run_nonce, std::string_view group_id
   return out;
 }
 
+std::vector<std::string> allocation_args(const std::vector<std::string>& srun_args) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < srun_args.size();) {
+    const auto taken = step_only(srun_args[i]);
+    if (taken == 0) {
+      out.push_back(srun_args[i]);
+    }
+    i += std::max<std::size_t>(taken, 1);
+  }
+  return out;
+}
+
 std::string granted_allocation(std::string_view err) {
   constexpr std::string_view marker = "Granted job allocation ";
   const auto at = err.find(marker);
@@ -102,7 +154,59 @@ slurm_launcher::slurm_launcher(asio::any_io_executor executor, core::launcher_co
       local_(executor_),
       lookup_timer_(executor_) {}
 
-slurm_launcher::~slurm_launcher() = default;
+slurm_launcher::~slurm_launcher() {
+  // Destroyed with something still held (a host that drops the engine in
+  // the middle of a run): what the cluster would keep is cancelled now,
+  // waiting at most a few seconds for scancel. The normal end has let go
+  // of everything already (`release`, `async_drain`).
+  std::vector<std::string> argv{tool("scancel")};
+  for (auto& [group, a] : allocations_) {
+    if (a.salloc) {
+      for (const int pgid : *a.salloc) {
+        ::kill(-pgid, SIGTERM);
+      }
+    }
+    argv.push_back(a.job_id.empty() ? "--name=" + a.name : a.job_id);
+  }
+  for (const auto& [pgid, j] : jobs_) {
+    if (j.allocation.empty()) {
+      argv.push_back(j.job_id.empty() ? "--name=" + j.name : j.job_id);
+    }
+  }
+  if (argv.size() == 1) {
+    return;
+  }
+  // scancel takes one --name: one call per name, then one for the ids.
+  std::vector<std::vector<std::string>> calls;
+  std::vector<std::string> ids{argv.front()};
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i].starts_with("--name=")) {
+      calls.push_back({argv.front(), argv[i]});
+    } else {
+      ids.push_back(argv[i]);
+    }
+  }
+  if (ids.size() > 1) {
+    calls.push_back(std::move(ids));
+  }
+  const auto env = detail::c_strings(environment_);
+  for (const auto& call : calls) {
+    const auto args = detail::c_strings(call);
+    pid_t pid = -1;
+    if (::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), env.data()) != 0) {
+      continue;
+    }
+    int status = 0;
+    for (int waited = 0; ::waitpid(pid, &status, WNOHANG) == 0; ++waited) {
+      if (waited == 500) {  // 5 s
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        break;
+      }
+      ::usleep(10'000);
+    }
+  }
+}
 
 std::string slurm_launcher::tool(std::string_view name) const {
   const std::filesystem::path srun(config_.srun);
@@ -117,8 +221,10 @@ std::string slurm_launcher::unavailable() const {
   if (config_.allocation == core::allocation_mode::group) {
     needed.push_back(tool("salloc"));
   }
+  std::error_code ec;
+  const auto here = std::filesystem::current_path(ec);
   for (const auto& program : needed) {
-    if (!local_.can_start(program, std::filesystem::current_path())) {
+    if (!local_.can_start(program, here)) {
       return "launcher.kind \"slurm\": " + core::printable(program) +
              " is not found (set launcher.srun to the path of srun; salloc, squeue and scancel "
              "are looked up beside it)";
@@ -230,7 +336,9 @@ void slurm_launcher::kill_job(int pgid) {
     }
   };
   if (j.allocation.empty()) {
-    run_tool({tool("scancel"), "--name=" + j.name}, tool_timeout,
+    // By its id once known (a name may be another group's too: group `g`
+    // with task `a-b`, group `g-a` with task `b`), else by its name.
+    run_tool({tool("scancel"), j.job_id.empty() ? "--name=" + j.name : j.job_id}, tool_timeout,
              [then = std::move(then)](const tool_result&) { then({}); });
     return;
   }
@@ -282,9 +390,16 @@ void slurm_launcher::async_drain(std::function<void()> done) {
 
 void slurm_launcher::cancel_named(std::unordered_set<std::string> names, const std::string& within,
                                   std::function<void(std::string)> done) {
-  std::vector<std::string> argv{tool("squeue"), "-h", "-o", "%i|%j"};
+  std::vector<std::string> argv{tool("squeue"), "-h", "-a", "-o", "%i|%j"};
   if (!within.empty()) {
     argv.insert(argv.end(), {"-s", "-j", within});
+  } else {
+    std::string list;
+    for (const auto& name : names) {
+      list += list.empty() ? "" : ",";
+      list += name;
+    }
+    argv.push_back("--name=" + list);
   }
   run_tool(
       argv, tool_timeout,
@@ -331,7 +446,8 @@ void slurm_launcher::async_reserve(const group_ref& group, done_handler done) {
   a.salloc = std::make_shared<std::unordered_set<int>>();
   std::vector<std::string> argv{tool("salloc"), "--no-shell", "-n", std::to_string(group.slots),
                                 "--job-name=" + a.name};
-  argv.insert(argv.end(), config_.srun_args.begin(), config_.srun_args.end());
+  const auto args = allocation_args(config_.srun_args);
+  argv.insert(argv.end(), args.begin(), args.end());
   const auto timeout = std::chrono::milliseconds(
       static_cast<std::int64_t>(std::ceil(config_.allocation_timeout_s * 1000.0)));
   run_tool(
@@ -346,18 +462,47 @@ void slurm_launcher::granted(const std::string& group_id, const tool_result& sal
     return;
   }
   auto& a = it->second;
-  a.pending = false;
   a.salloc.reset();
-  a.job_id = salloc.exit_code == 0 ? granted_allocation(salloc.err) : std::string();
-  if (a.job_id.empty()) {
-    if (salloc.timed_out) {
-      a.error = "the Slurm allocation for group " + core::printable(group_id) +
-                " was not granted within " + seconds_text(config_.allocation_timeout_s) +
-                " s (launcher.allocation_timeout_s)";
-    } else {
-      a.error = "salloc could not allocate for group " + core::printable(group_id) + ": " +
-                core::printable(last_line(salloc.err));
+  if (salloc.exit_code == 0) {
+    if (auto id = granted_allocation(salloc.err); !id.empty()) {
+      allocated(group_id, std::move(id), {});
+      return;
     }
+    // Granted, but not said (srun_args with --quiet): found by its name.
+    run_tool({tool("squeue"), "-h", "-a", "-o", "%i|%j", "--name=" + a.name}, tool_timeout,
+             [this, group_id, name = a.name](const tool_result& listed) {
+               const auto ids = listed.exit_code == 0
+                                    ? ids_by_name(listed.out)
+                                    : std::unordered_map<std::string, std::string>{};
+               const auto found = ids.find(name);
+               allocated(group_id, found == ids.end() ? std::string() : found->second,
+                         "salloc granted no allocation that squeue shows");
+             });
+    return;
+  }
+  allocated(group_id, {},
+            salloc.timed_out
+                ? "the Slurm allocation for group " + core::printable(group_id) +
+                      " was not granted within " + seconds_text(config_.allocation_timeout_s) +
+                      " s (launcher.allocation_timeout_s)"
+                : "salloc could not allocate for group " + core::printable(group_id) + ": " +
+                      core::printable(last_line(salloc.err)));
+}
+
+void slurm_launcher::allocated(const std::string& group_id, std::string job_id,
+                               const std::string& error) {
+  const auto it = allocations_.find(group_id);
+  if (it == allocations_.end()) {
+    if (!job_id.empty()) {
+      run_tool({tool("scancel"), job_id}, tool_timeout, [](const tool_result&) {});
+    }
+    return;
+  }
+  auto& a = it->second;
+  a.pending = false;
+  a.job_id = std::move(job_id);
+  if (a.job_id.empty()) {
+    a.error = error;
     // A request still queued goes: cancelled by its name.
     run_tool({tool("scancel"), "--name=" + a.name}, tool_timeout, [](const tool_result&) {});
   }
@@ -427,8 +572,10 @@ void slurm_launcher::look_up_jobs() {
     return;
   }
   lookup_running_ = true;
-  run_tool({tool("squeue"), "-h", "-o", "%i|%j", "--name=" + list}, tool_timeout,
-           [this](const tool_result& listed) {
+  // Pending or running only: a retry's name is also its earlier attempt's,
+  // which may still be completing.
+  run_tool({tool("squeue"), "-h", "-a", "-t", "PD,CF,R,S", "-o", "%i|%j", "--name=" + list},
+           tool_timeout, [this](const tool_result& listed) {
              lookup_running_ = false;
              const auto ids = listed.exit_code == 0
                                   ? ids_by_name(listed.out)

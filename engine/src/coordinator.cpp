@@ -358,22 +358,24 @@ coordinator::recorded_stage_state coordinator::recorded_stage(const core::stage&
 
 asio::awaitable<void> coordinator::end_leftovers(
     const std::vector<std::pair<std::string, int>>& running, const core::stage& stage,
-    const std::string& gone_nonce) {
+    const std::string& gone_nonce, const std::vector<std::string>& recorded_ids) {
   const auto& group_id = stage.id;
   auto& launcher = *ports_.process_launcher;
   // What that engine's launcher started outside this machine's process
   // groups (cluster jobs) first: named after its nonce, so nothing of
   // another run's is touched.
   if (!gone_nonce.empty() && gone_nonce != context_->run_nonce) {
-    std::vector<std::string> ids;
-    ids.reserve(stage.tasks.size());
+    // The stage's tasks, and those the state recorded (a task gone from
+    // the source since may have left a job too).
+    std::unordered_set<std::string> ids(recorded_ids.begin(), recorded_ids.end());
     for (const auto planned : stage.tasks) {
-      ids.push_back(tasks_[plan_.tasks[planned].index].id);
+      ids.insert(tasks_[plan_.tasks[planned].index].id);
     }
+    const std::vector<std::string> names(ids.begin(), ids.end());
     const group_ref gone{gone_nonce, group_id, 1};
     if (const auto error =
-            co_await await_port([&launcher, &gone, &ids](launcher::done_handler done) {
-              launcher.async_end_leftovers(gone, ids, std::move(done));
+            co_await await_port([&launcher, &gone, &names](launcher::done_handler done) {
+              launcher.async_end_leftovers(gone, names, std::move(done));
             });
         !error.empty() && options_.sink != nullptr) {
       options_.sink->message(severity::warning,
@@ -534,7 +536,12 @@ asio::awaitable<coordinator::prepared_stage> coordinator::prepare_stage(const co
         running.emplace_back(id, replayed.pgid);
       }
     }
-    co_await end_leftovers(running, stage, group->run_nonce);
+    std::vector<std::string> recorded_ids;
+    recorded_ids.reserve(earlier.size());
+    for (const auto& [id, e] : earlier) {
+      recorded_ids.push_back(id);
+    }
+    co_await end_leftovers(running, stage, group->run_nonce, recorded_ids);
   }
   // The group's branch, once nothing of an earlier engine runs (SPEC
   // section 11).

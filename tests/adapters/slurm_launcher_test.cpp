@@ -34,6 +34,30 @@ BOOST_AUTO_TEST_CASE(salloc_s_grant_is_read_from_its_stderr) {
   BOOST_TEST(granted_allocation("salloc: error: Job submit/allocate failed\n").empty());
 }
 
+BOOST_AUTO_TEST_CASE(salloc_gets_srun_args_without_the_step_only_options) {
+  const std::vector<std::string> srun_args{"--partition=gpu",
+                                           "-A",
+                                           "team",
+                                           "--time=01:00:00",
+                                           "-u",
+                                           "--label",
+                                           "--cpu-bind=cores",
+                                           "--mpi",
+                                           "pmix",
+                                           "-o",
+                                           "out.txt",
+                                           "-eerr.txt",
+                                           "--output=o.txt",
+                                           "--exclusive",
+                                           "-c",
+                                           "4",
+                                           "--kill-on-bad-exit=1"};
+  // A left-out option's value goes with it (`--mpi pmix`, `-o out.txt`).
+  const std::vector<std::string> expected{"--partition=gpu", "-A", "team", "--time=01:00:00",
+                                          "--exclusive",     "-c", "4"};
+  BOOST_TEST(allocation_args(srun_args) == expected, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_srun_or_salloc_is_named_before_anything_launches) {
   boost::asio::io_context io;
   core::launcher_config config;

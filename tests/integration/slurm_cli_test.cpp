@@ -156,7 +156,9 @@ BOOST_AUTO_TEST_SUITE(slurm_cli, *boost::unit_test::precondition(cluster_up()))
 SLURM_CASE(a_group_completes_and_each_task_ran_in_a_job) {
   f.slurm_config(
       mode, {"getenv", "SLURM_JOB_ID", (f.dir.path() / "jobs").string(), "getenv", "SLURM_JOB_NAME",
-             (f.dir.path() / "names").string(), "env", (f.dir.path() / "env-{id}").string()});
+             (f.dir.path() / "names").string(), "env", (f.dir.path() / "env-{id}").string(),
+             // long enough for the job ids to be looked up while they run
+             "sleep", "1000"});
   f.three_tasks();
   const auto r = f.run({"execute", "--group-id", "g"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);

@@ -58,9 +58,10 @@ up() {
   if ! have_slurm; then
     command -v apt-get >/dev/null || skip "Slurm is not installed and apt-get is missing"
     log "installing slurmctld slurmd slurm-client munge"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      slurmctld slurmd slurm-client munge >/dev/null 2>&1 ||
+    # The project's installer: apt-get update first, quiet, idempotent.
+    "$(dirname "$0")/../../scripts/setup-deps.sh" slurmctld slurmd slurm-client munge >&2 ||
       skip "Slurm is not installed and apt-get could not install it (slurmctld slurmd slurm-client munge)"
+    have_slurm || skip "Slurm is still missing after installing slurmctld slurmd slurm-client munge"
   fi
   down 2>/dev/null || true
   rm -rf "$dir/state" "$dir/spool"

@@ -213,11 +213,12 @@ class coordinator {
   boost::asio::awaitable<run_outcome> run_impl(after_failure policy);
   boost::asio::awaitable<run_outcome> resume_impl(std::string group_id);
   /// Ends what an engine that is gone (its run nonce `gone_nonce`) left
-  /// running of `stage`: its launcher's jobs, then the process groups
+  /// running of `stage`: its launcher's jobs (of the stage's tasks and of
+  /// `recorded_ids`, those its state recorded), then the process groups
   /// `(task id, pgid)` it recorded.
   boost::asio::awaitable<void> end_leftovers(
       const std::vector<std::pair<std::string, int>>& running, const core::stage& stage,
-      const std::string& gone_nonce);
+      const std::string& gone_nonce, const std::vector<std::string>& recorded_ids);
   /// What the state directory holds of a stage.
   enum class recorded { absent, completed, unfinished };
   struct recorded_stage_state {

@@ -26,6 +26,12 @@ namespace maestro {
 [[nodiscard]] std::string slurm_job_name(std::string_view run_nonce, std::string_view group_id,
                                          std::string_view task_id = {});
 
+/// `srun_args` as `salloc` takes them: without srun's options that only
+/// mean something to a step (`--unbuffered`, `--label`, `--pty`,
+/// `--cpu-bind`, `--mpi`, `-o/-e/-i FILE`, ...), with their values, which
+/// salloc would refuse.
+[[nodiscard]] std::vector<std::string> allocation_args(const std::vector<std::string>& srun_args);
+
 /// The id `salloc` reports in "Granted job allocation N" on its stderr;
 /// empty when there is none.
 [[nodiscard]] std::string granted_allocation(std::string_view salloc_stderr);
@@ -126,6 +132,8 @@ class slurm_launcher final : public launcher {
   /// SIGKILL to an srun: its job or step is cancelled first.
   void kill_job(int pgid);
   void granted(const std::string& group_id, const tool_result& salloc);
+  /// The group's allocation is `job_id`, or could not be had (`error`).
+  void allocated(const std::string& group_id, std::string job_id, const std::string& error);
   /// Looks up the job ids of the running agents that have none yet.
   void look_up_jobs();
   void schedule_lookup();
