@@ -35,6 +35,9 @@ echo "$$|$name" >>@STATE@/queue
 while [ ! -e @STATE@/cancelled-$$ ]; do sleep 0.02; done
 echo "srun $$ saw its job cancelled" >>@STATE@/order
 touch @STATE@/seen-$$
+# A real srun ends with its job; one that ignores SIGTERM here waits to be
+# killed, as a hung one would.
+[ -e @STATE@/ignore-term ] || exit 143
 sleep 1000 &
 wait
 )");
