@@ -56,4 +56,9 @@ int run_wait(const common_options& common, const std::string& group_id,
 /// Runs `cancel --group-id`.
 int run_cancel(const common_options& common, const std::string& group_id);
 
+/// Runs `logs TASK [--group-id G] [-f]`; `group_id` empty: found from the
+/// state.
+int run_logs(const common_options& common, const std::string& task_id, const std::string& group_id,
+             bool follow);
+
 }  // namespace maestro::app

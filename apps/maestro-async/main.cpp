@@ -178,6 +178,17 @@ int main(int argc, char** argv) {
   group.add_to(*cancel_cmd, "The group to cancel");
   add_state_flags(*cancel_cmd, common);
 
+  std::string logs_task;
+  std::string logs_group;
+  bool follow = false;
+  auto* logs_cmd =
+      app.add_subcommand("logs", "Print a task's log; -f follows it until the task ends");
+  logs_cmd->add_option("task", logs_task, "The task")->required();
+  logs_cmd->add_option("--group-id", logs_group, "Its group (found from the state when not given)");
+  logs_cmd->add_flag("-f,--follow", follow,
+                     "Follow the log, woken by inotify, until the task's last attempt ends");
+  add_state_flags(*logs_cmd, common);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -218,6 +229,9 @@ int main(int argc, char** argv) {
     }
     if (cancel_cmd->parsed()) {
       return maestro::app::run_cancel(common, group.resolve("cancel"));
+    }
+    if (logs_cmd->parsed()) {
+      return maestro::app::run_logs(common, logs_task, logs_group, follow);
     }
   } catch (const maestro::core::input_error& e) {
     fmt::print(stderr, "maestro-async: {}\n", e.what());
