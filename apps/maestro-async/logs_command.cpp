@@ -171,6 +171,9 @@ int run_logs(const common_options& common, const std::string& task_id, const std
   int logs_watch = -1;
   unique_fd engine;
   int engine_pid = 0;
+  // The state is read again only when metadata.json changed (or the
+  // engine ended), not on every append to some task's log.
+  bool state_changed = true;
   for (;;) {
     if (logs_watch < 0) {
       logs_watch = ::inotify_add_watch(inotify.get(), (log->dir / "logs").c_str(),
@@ -184,17 +187,20 @@ int run_logs(const common_options& common, const std::string& task_id, const std
     }
     // The state after the log: a task that ended wrote its last output
     // before its end was recorded, so what was copied above is all of it.
-    if (follow_over(*log, task_id)) {
+    if (state_changed && follow_over(*log, task_id)) {
       if (file.get() >= 0) {
         (void)copy_from(file.get(), offset);
       }
       return 0;
     }
-    if (const auto md = read_group_metadata(log->dir);
-        md && md->engine_pid && *md->engine_pid != engine_pid) {
-      engine_pid = *md->engine_pid;
-      engine.reset(pidfd_open(engine_pid));
+    if (state_changed) {
+      if (const auto md = read_group_metadata(log->dir);
+          md && md->engine_pid && *md->engine_pid != engine_pid) {
+        engine_pid = *md->engine_pid;
+        engine.reset(pidfd_open(engine_pid));
+      }
     }
+    state_changed = false;
     std::vector<pollfd> fds{{inotify.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
     if (engine.get() >= 0) {
       fds.push_back({engine.get(), POLLIN, 0});
@@ -208,12 +214,21 @@ int run_logs(const common_options& common, const std::string& task_id, const std
       }
       return 0;  // stopped by the user: what was there is printed
     }
+    // An event of the group's directory (metadata.json renamed into place)
+    // or a lost one means: look at the state; appends only mean copying.
     char buffer[4096];
-    while (::read(inotify.get(), buffer, sizeof buffer) > 0) {
+    for (ssize_t n = 0; (n = ::read(inotify.get(), buffer, sizeof buffer)) > 0;) {
+      for (ssize_t at = 0; at + static_cast<ssize_t>(sizeof(inotify_event)) <= n;) {
+        inotify_event e{};
+        std::memcpy(&e, buffer + at, sizeof e);
+        state_changed = state_changed || e.wd != logs_watch || (e.mask & IN_Q_OVERFLOW) != 0;
+        at += static_cast<ssize_t>(sizeof e + e.len);
+      }
     }
     if (fds.size() > 2 && (fds[2].revents & POLLIN) != 0) {
       engine.reset();  // gone: the next look at the state ends the follow
       engine_pid = -1;
+      state_changed = true;
     }
   }
 }
