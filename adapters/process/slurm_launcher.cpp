@@ -95,6 +95,19 @@ std::size_t step_only(std::string_view arg) {
   return 0;
 }
 
+// `names` as one `--name=` argument of squeue: comma-separated.
+template <class Names>
+std::string name_list(const Names& names) {
+  std::string out = "--name=";
+  bool first = true;
+  for (const auto& name : names) {
+    out += first ? "" : ",";
+    out += name;
+    first = false;
+  }
+  return out;
+}
+
 std::string seconds_text(double s) {
   const auto whole = std::llround(s);
   return std::abs(s - static_cast<double>(whole)) < 1e-9 ? std::to_string(whole)
@@ -159,35 +172,34 @@ slurm_launcher::~slurm_launcher() {
   // the middle of a run): what the cluster would keep is cancelled now,
   // waiting at most a few seconds for scancel. The normal end has let go
   // of everything already (`release`, `async_drain`).
-  std::vector<std::string> argv{tool("scancel")};
+  // scancel takes one --name: a call per name, and one for all the ids.
+  std::vector<std::vector<std::string>> calls;
+  std::vector<std::string> ids{tool("scancel")};
+  const auto cancel = [&](const std::string& job_id, const std::string& name) {
+    if (job_id.empty()) {
+      calls.push_back({tool("scancel"), "--name=" + name});
+    } else {
+      ids.push_back(job_id);
+    }
+  };
   for (auto& [group, a] : allocations_) {
     if (a.salloc) {
       for (const int pgid : *a.salloc) {
         ::kill(-pgid, SIGTERM);
       }
     }
-    argv.push_back(a.job_id.empty() ? "--name=" + a.name : a.job_id);
+    cancel(a.job_id, a.name);
   }
   for (const auto& [pgid, j] : jobs_) {
     if (j.allocation.empty()) {
-      argv.push_back(j.job_id.empty() ? "--name=" + j.name : j.job_id);
-    }
-  }
-  if (argv.size() == 1) {
-    return;
-  }
-  // scancel takes one --name: one call per name, then one for the ids.
-  std::vector<std::vector<std::string>> calls;
-  std::vector<std::string> ids{argv.front()};
-  for (std::size_t i = 1; i < argv.size(); ++i) {
-    if (argv[i].starts_with("--name=")) {
-      calls.push_back({argv.front(), argv[i]});
-    } else {
-      ids.push_back(argv[i]);
+      cancel(j.job_id, j.name);
     }
   }
   if (ids.size() > 1) {
     calls.push_back(std::move(ids));
+  }
+  if (calls.empty()) {
+    return;  // the normal end: everything was let go of
   }
   const auto env = detail::c_strings(environment_);
   for (const auto& call : calls) {
@@ -394,12 +406,7 @@ void slurm_launcher::cancel_named(std::unordered_set<std::string> names, const s
   if (!within.empty()) {
     argv.insert(argv.end(), {"-s", "-j", within});
   } else {
-    std::string list;
-    for (const auto& name : names) {
-      list += list.empty() ? "" : ",";
-      list += name;
-    }
-    argv.push_back("--name=" + list);
+    argv.push_back(name_list(names));
   }
   run_tool(
       argv, tool_timeout,
@@ -561,20 +568,19 @@ void slurm_launcher::schedule_lookup() {
 }
 
 void slurm_launcher::look_up_jobs() {
-  std::string list;
+  std::vector<std::string> unknown;
   for (const auto& [pgid, j] : jobs_) {
     if (j.job_id.empty() && j.on_placed) {
-      list += list.empty() ? "" : ",";
-      list += j.name;
+      unknown.push_back(j.name);
     }
   }
-  if (list.empty()) {
+  if (unknown.empty()) {
     return;
   }
   lookup_running_ = true;
   // Pending or running only: a retry's name is also its earlier attempt's,
   // which may still be completing.
-  run_tool({tool("squeue"), "-h", "-a", "-t", "PD,CF,R,S", "-o", "%i|%j", "--name=" + list},
+  run_tool({tool("squeue"), "-h", "-a", "-t", "PD,CF,R,S", "-o", "%i|%j", name_list(unknown)},
            tool_timeout, [this](const tool_result& listed) {
              lookup_running_ = false;
              const auto ids = listed.exit_code == 0

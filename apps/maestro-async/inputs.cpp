@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string_view>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -79,6 +80,10 @@ task_document load_source(const common_options& common, const core::config& conf
   }
   origin = *common.tasks_file;
   return load_task_file(*common.tasks_file);
+}
+
+int open_pidfd(int pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
 
 }  // namespace maestro::app

@@ -39,4 +39,8 @@ class usage_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A pidfd for process `pid` (what `wait`, `cancel` and `logs -f` watch an
+/// engine through, immune to pid reuse); -1 when it is gone.
+[[nodiscard]] int open_pidfd(int pid);
+
 }  // namespace maestro::app

@@ -16,7 +16,6 @@
 #include <string>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
@@ -129,10 +128,6 @@ bool follow_over(const task_log& log, const std::string& task_id) {
   return status != "running" && status != "pending";
 }
 
-int pidfd_open(int pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
 }  // namespace
 
 int run_logs(const common_options& common, const std::string& task_id, const std::string& group_id,
@@ -197,7 +192,7 @@ int run_logs(const common_options& common, const std::string& task_id, const std
       if (const auto md = read_group_metadata(log->dir);
           md && md->engine_pid && *md->engine_pid != engine_pid) {
         engine_pid = *md->engine_pid;
-        engine.reset(pidfd_open(engine_pid));
+        engine.reset(open_pidfd(engine_pid));
       }
     }
     state_changed = false;

@@ -35,10 +35,6 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-int pidfd_open(int pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
 // Reads and discards what the inotify descriptor holds: any event means
 // "look again".
 void drain(int fd) {
@@ -160,7 +156,7 @@ int run_wait(const common_options& common, const std::string& group_id,
       // terminal state is noticed at once.
       if (const int pid = engine_pid_of(dir); pid > 0 && pid != watched_pid) {
         watched_pid = pid;
-        pidfd.reset(pidfd_open(pid));
+        pidfd.reset(open_pidfd(pid));
         if (pidfd.get() < 0) {
           continue;  // already gone: the next look reports it
         }
@@ -193,7 +189,7 @@ int run_cancel(const common_options& common, const std::string& group_id) {
     return 2;
   }
   const int pid = engine_pid_of(dir);
-  const unique_fd pidfd(pid > 0 ? pidfd_open(pid) : -1);
+  const unique_fd pidfd(pid > 0 ? open_pidfd(pid) : -1);
   if (!group_is_locked(dir) || pidfd.get() < 0) {
     fmt::print(stderr, "maestro-async: group {} is not running\n", core::printable(group_id));
     return 2;
