@@ -9,6 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev
   libboost-test1.81-dev libboost-filesystem1.81-dev
   libcli11-dev libfmt-dev
+  python3-prometheus-client
 )
 packages+=("$@")
 

@@ -517,7 +517,17 @@ launcher_config read_launcher(const json::value& v, const std::string& path) {
   return out;
 }
 
-constexpr std::array<field<config>, 23> config_fields{{
+constexpr std::array<field<core::serve_config>, 1> serve_fields{{
+    {"listen", &assign<&core::serve_config::listen, read_non_empty_string>},
+}};
+
+core::serve_config read_serve(const json::value& v, const std::string& path) {
+  core::serve_config out;
+  read_fields<core::serve_config>(v, path, serve_fields, out);
+  return out;
+}
+
+constexpr std::array<field<config>, 24> config_fields{{
     {"state_dir", &assign<&config::state_dir, read_non_empty_string>},
     {"max_concurrent", &assign<&config::max_concurrent, read_positive_int>},
     {"group_limits", &assign<&config::group_limits, read_group_limits>},
@@ -541,6 +551,7 @@ constexpr std::array<field<config>, 23> config_fields{{
     {"schedule", &assign<&config::schedule, read_schedule>},
     {"beads", &assign<&config::beads, read_beads>},
     {"workspace", &assign<&config::workspace, read_workspace>},
+    {"serve", &assign<&config::serve, read_serve>},
 }};
 
 /// Every agent the configuration names must resolve to a command before

@@ -12,6 +12,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <maestro/adapters/workspace_adapters.hpp>
@@ -194,6 +195,19 @@ std::string worktree_layout::group_branch(const std::string& group_id) {
 std::string worktree_layout::attempt_branch(const attempt_ref& a) {
   return "maestro/task/" + core::encode_ref_component(a.group_id) + "/" +
          core::encode_ref_component(a.task_id) + "." + std::to_string(a.attempt);
+}
+
+boost::json::array worktree_layout::kept_json(const std::string& group_id) const {
+  boost::json::array out;
+  for (const auto& w : kept(group_id)) {
+    out.push_back(boost::json::object{
+        {"task_id",
+         w.task_id.empty() ? boost::json::value(nullptr) : boost::json::value(w.task_id)},
+        {"attempt", w.attempt},
+        {"path", w.path.string()},
+        {"branch", w.branch.empty() ? boost::json::value(nullptr) : boost::json::value(w.branch)}});
+  }
+  return out;
 }
 
 std::vector<kept_worktree> worktree_layout::kept(const std::string& group_id) const {

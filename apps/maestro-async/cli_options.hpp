@@ -22,6 +22,9 @@ struct common_options {
   std::string log_level = "warning";
   bool no_progress = false;
   std::string color = "auto";  ///< auto, always or never
+  /// `execute --serve[=ADDR:PORT]`, `run --serve[=...]`: serve the state
+  /// while running; empty: the configured address (`serve.listen`).
+  std::optional<std::string> serve;
 };
 
 /// `detect`'s own flags.
@@ -60,5 +63,8 @@ int run_cancel(const common_options& common, const std::string& group_id);
 /// state.
 int run_logs(const common_options& common, const std::string& task_id, const std::string& group_id,
              bool follow);
+
+/// Runs `serve [--listen ADDR:PORT]` until SIGINT or SIGTERM.
+int run_serve(const common_options& common, const std::optional<std::string>& listen);
 
 }  // namespace maestro::app

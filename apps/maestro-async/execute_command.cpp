@@ -29,6 +29,7 @@
 #include "inputs.hpp"
 #include "logging.hpp"
 #include "progress.hpp"
+#include "serving.hpp"
 
 namespace maestro::app {
 namespace asio = boost::asio;
@@ -178,6 +179,17 @@ int run_execute(const common_options& common, const execute_options& options) {
     return dry_run(c, options.group_id);
   }
 
+  // `--serve`: listening before anything runs, so that a port in use is
+  // exit 2 with nothing started.
+  std::optional<serving> server;
+  if (common.serve) {
+    const bool configured = common.serve->empty();
+    server.emplace(io, place.state_dir, configured ? config.serve.listen : *common.serve,
+                   configured ? "serve.listen" : "--serve");
+    fmt::print(stderr, "maestro-async: serving {} on {}\n",
+               core::printable(place.state_dir.string()), server->url());
+  }
+
   int signal_exit = 0;
   bool finished = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -205,6 +217,9 @@ int run_execute(const common_options& common, const execute_options& options) {
     outcome = std::move(o);
     finished = true;
     signals.cancel();
+    if (server) {
+      server->stop();
+    }
   };
   if (options.resume) {
     c.async_resume(options.group_id, done);

@@ -1,5 +1,6 @@
 // maestro-async: the command-line host of the maestro engine.
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <optional>
@@ -71,6 +72,14 @@ void add_run_flags(CLI::App& command, common_options& common,
       ->capture_default_str();
 }
 
+// `--serve` or `--serve=ADDR:PORT` (the value is always attached: a flag
+// never takes the next argument, which may be the group).
+CLI::Option* add_serve_flag(CLI::App& command, std::string& value) {
+  return command.add_flag("--serve{@}", value,
+                          "Serve the dashboard, API and metrics while running (SPEC section 12), "
+                          "on serve.listen or on the ADDR:PORT attached");
+}
+
 // `-j N`: a positive int, or a usage error naming what was given.
 int parse_max_concurrent(const std::string& text) {
   int value = 0;
@@ -140,6 +149,8 @@ int main(int argc, char** argv) {
   add_state_flags(*execute_cmd, common);
   add_run_flags(*execute_cmd, common, max_concurrent);
   execute_cmd->add_flag("--force", force, "Run a group that already completed");
+  std::string serve_value;
+  std::vector<CLI::Option*> serve_flags{add_serve_flag(*execute_cmd, serve_value)};
 
   auto* run_cmd = app.add_subcommand(
       "run", "Run every stage: one at a time in order, or all that are ready at once (graph)");
@@ -153,6 +164,7 @@ int main(int argc, char** argv) {
                    "stages: one stage at a time; graph: every stage whose prerequisites have "
                    "finished, at once, under shared limits (overrides schedule)")
       ->check(CLI::IsMember({"stages", "graph"}));
+  serve_flags.push_back(add_serve_flag(*run_cmd, serve_value));
 
   auto* list_cmd = app.add_subcommand("list", "List the groups in the state directory");
   add_state_flags(*list_cmd, common);
@@ -173,6 +185,7 @@ int main(int argc, char** argv) {
   add_source_flags(*resume_cmd, common);
   add_state_flags(*resume_cmd, common);
   add_run_flags(*resume_cmd, common, max_concurrent);
+  serve_flags.push_back(add_serve_flag(*resume_cmd, serve_value));
 
   auto* cancel_cmd = app.add_subcommand("cancel", "Stop a running group and wait until it has");
   group.add_to(*cancel_cmd, "The group to cancel");
@@ -189,6 +202,12 @@ int main(int argc, char** argv) {
                      "Follow the log, woken by inotify, until the task's last attempt ends");
   add_state_flags(*logs_cmd, common);
 
+  std::optional<std::string> listen;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve the live dashboard, JSON API and Prometheus metrics of the state directory");
+  serve_cmd->add_option("--listen", listen, "ADDR:PORT (default: serve.listen, 127.0.0.1:8765)");
+  add_state_flags(*serve_cmd, common);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -204,6 +223,10 @@ int main(int argc, char** argv) {
   try {
     if (max_concurrent) {
       common.max_concurrent = parse_max_concurrent(*max_concurrent);
+    }
+    if (std::any_of(serve_flags.begin(), serve_flags.end(),
+                    [](const CLI::Option* o) { return o->count() > 0; })) {
+      common.serve = serve_value == "@" ? std::string{} : serve_value;
     }
     if (detect_cmd->parsed()) {
       return maestro::app::run_detect(common, detect);
@@ -232,6 +255,9 @@ int main(int argc, char** argv) {
     }
     if (logs_cmd->parsed()) {
       return maestro::app::run_logs(common, logs_task, logs_group, follow);
+    }
+    if (serve_cmd->parsed()) {
+      return maestro::app::run_serve(common, listen);
     }
   } catch (const maestro::core::input_error& e) {
     fmt::print(stderr, "maestro-async: {}\n", e.what());

@@ -196,15 +196,7 @@ int run_status(const common_options& common, const std::string& group_id) {
     auto shown = to_json(md);
     shown["status"] = status;
     shown["counts"] = counts;
-    json::array kept;
-    for (const auto& w : worktrees) {
-      kept.push_back(json::object{
-          {"task_id", w.task_id.empty() ? json::value(nullptr) : json::value(w.task_id)},
-          {"attempt", w.attempt},
-          {"path", w.path.string()},
-          {"branch", w.branch.empty() ? json::value(nullptr) : json::value(w.branch)}});
-    }
-    shown["worktrees"] = std::move(kept);
+    shown["worktrees"] = layout.kept_json(group_id);
     fmt::print("{}\n", json::serialize(shown));
     return 0;
   }

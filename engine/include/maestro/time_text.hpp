@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace maestro {
 
@@ -14,5 +16,8 @@ std::size_t format_utc(std::chrono::system_clock::time_point t, std::span<char, 
 
 /// The same, as a string.
 [[nodiscard]] std::string format_utc(std::chrono::system_clock::time_point t);
+/// The inverse of `format_utc`: `YYYY-MM-DDTHH:MM:SS[.fff]Z`; nullopt for
+/// any other text.
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text);
 
 }  // namespace maestro

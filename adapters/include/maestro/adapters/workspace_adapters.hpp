@@ -17,6 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/array.hpp>
 
 #include <maestro/core/config.hpp>
 #include <maestro/ports/workspace.hpp>
@@ -76,6 +77,9 @@ struct worktree_layout {
   [[nodiscard]] static std::string attempt_branch(const attempt_ref& a);
   /// The worktrees of `group_id` on disk, in name order.
   [[nodiscard]] std::vector<kept_worktree> kept(const std::string& group_id) const;
+  /// `kept(group_id)` as `status --json` shows it: `[{"task_id", "attempt",
+  /// "path", "branch"}]` (`task_id` and `branch` null for the tests').
+  [[nodiscard]] boost::json::array kept_json(const std::string& group_id) const;
 };
 
 /// `workspace.kind: "worktree"`: git runs as asynchronous child processes

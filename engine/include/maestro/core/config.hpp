@@ -205,6 +205,12 @@ constexpr auto enum_names(schedule_mode) noexcept {
   });
 }
 
+/// `serve` (SPEC section 12): where `maestro-async serve` and `--serve`
+/// listen. Checked when a server starts.
+struct serve_config {
+  std::string listen = "127.0.0.1:8765";
+};
+
 /// The whole configuration, `maestro.json`. Each member's initialiser is the
 /// documented default.
 struct config {
@@ -233,6 +239,7 @@ struct config {
   schedule_mode schedule = schedule_mode::stages;
   beads_config beads;
   workspace_config workspace;
+  serve_config serve;
 
   /// The keyword table in force: `auto_detect`, or the built-in one.
   [[nodiscard]] const keyword_table& keywords() const {
