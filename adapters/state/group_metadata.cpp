@@ -7,6 +7,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <limits>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -544,39 +545,26 @@ std::optional<json::value> read_metadata_value(const std::filesystem::path& dir)
   if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw state_damaged(path, "not a regular file");
   }
-  const int fd = file.get();
-  // Parsed as it is read, into one monotonic arena: a group of 100,000
-  // tasks has a metadata.json of tens of megabytes, which neither a copy of
-  // the text nor a node-by-node allocation should double.
-  json::stream_parser parser;
-  parser.reset(json::make_shared_resource<json::monotonic_resource>());
-  std::array<char, 65536> chunk{};
-  boost::system::error_code ec;
-  int read_errno = 0;
-  for (;;) {
-    const auto n = ::read(fd, chunk.data(), chunk.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      read_errno = errno;
-      break;
-    }
-    if (n == 0) {
-      break;
-    }
-    parser.write(chunk.data(), static_cast<std::size_t>(n), ec);
-    if (ec) {
-      break;
-    }
+  // Mapped and parsed in one piece, into one monotonic arena: a group of
+  // 100,000 tasks has a metadata.json of tens of megabytes, which neither a
+  // copy of the text nor a node-by-node allocation should double. Not fed
+  // in chunks: Boost.JSON 1.81's stream_parser rejects some valid
+  // documents split across writes when built without optimisation
+  // (boostorg/json#828, fixed in 1.82); tests/data/state holds one.
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size == 0) {
+    throw state_damaged(path, "not valid JSON: empty file");
+  }
+  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.get(), 0);
+  if (mapped == MAP_FAILED) {
+    throw state_damaged(path, std::strerror(errno));
   }
   file.reset();
-  if (read_errno != 0) {
-    throw state_damaged(path, std::strerror(read_errno));
-  }
-  if (!ec) {
-    parser.finish(ec);
-  }
+  json::parser parser;
+  parser.reset(json::make_shared_resource<json::monotonic_resource>());
+  boost::system::error_code ec;
+  parser.write(static_cast<const char*>(mapped), size, ec);
+  ::munmap(mapped, size);
   if (ec) {
     throw state_damaged(path, "not valid JSON: " + ec.message());
   }

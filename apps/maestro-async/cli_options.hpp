@@ -49,8 +49,10 @@ int run_execute(const common_options& common, const execute_options& options);
 /// Runs `list`, optionally only groups whose status is `status_filter`.
 int run_list(const common_options& common, const std::string& status_filter);
 
-/// Runs `status --group-id`.
-int run_status(const common_options& common, const std::string& group_id);
+/// Runs `status --group-id`, showing only the tasks whose status is
+/// `task_filter` when it is not empty.
+int run_status(const common_options& common, const std::string& group_id,
+               const std::string& task_filter);
 
 /// Runs `wait --group-id [--timeout]`.
 int run_wait(const common_options& common, const std::string& group_id,

@@ -173,6 +173,9 @@ int main(int argc, char** argv) {
   auto* status_cmd = app.add_subcommand("status", "Show one group's phase and tasks");
   group.add_to(*status_cmd, "The group to show");
   add_state_flags(*status_cmd, common);
+  std::string task_status;
+  status_cmd->add_option("--task-status", task_status,
+                         "Only the tasks with this status (failed, running, ...)");
 
   auto* wait_cmd = app.add_subcommand("wait", "Block until a group is terminal");
   group.add_to(*wait_cmd, "The group to wait for");
@@ -245,7 +248,7 @@ int main(int argc, char** argv) {
       return maestro::app::run_list(common, status_filter);
     }
     if (status_cmd->parsed()) {
-      return maestro::app::run_status(common, group.resolve("status"));
+      return maestro::app::run_status(common, group.resolve("status"), task_status);
     }
     if (wait_cmd->parsed()) {
       return maestro::app::run_wait(common, group.resolve("wait"), timeout);

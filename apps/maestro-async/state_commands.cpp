@@ -1,5 +1,7 @@
 // `maestro-async list` and `status`: read the state directory.
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -14,10 +16,14 @@
 #include <maestro/adapters/state_dir.hpp>
 #include <maestro/adapters/workspace_adapters.hpp>
 #include <maestro/core/input_error.hpp>
+#include <maestro/core/enum_names.hpp>
 #include <maestro/core/names.hpp>
+#include <maestro/time_text.hpp>
+#include <unistd.h>
 
 #include "cli_options.hpp"
 #include "inputs.hpp"
+#include "terminal_text.hpp"
 
 namespace maestro::app {
 namespace json = boost::json;
@@ -94,6 +100,55 @@ std::string current_status(std::optional<group_metadata>& metadata,
   return status;
 }
 
+// The order tasks are shown in: failures first, then what runs and what
+// waits, then what ended otherwise.
+int display_rank(core::task_status s) {
+  using core::task_status;
+  switch (s) {
+    case task_status::failed:
+    case task_status::timed_out:
+      return 0;
+    case task_status::running:
+      return 1;
+    case task_status::queued:
+      return 2;
+    case task_status::blocked:
+    case task_status::pending:
+      return 3;
+    case task_status::cancelled:
+    case task_status::skipped:
+      return 4;
+    case task_status::completed:
+      return 5;
+  }
+  return 6;
+}
+
+bool is_finished(std::string_view status) {
+  const auto s = core::from_string<core::task_status>(status);
+  return s && *s != core::task_status::pending && *s != core::task_status::blocked &&
+         *s != core::task_status::queued && *s != core::task_status::running;
+}
+
+// `2026-12-07T03:57:47.554Z` as `2026-12-07 03:57:47`; "-" when empty.
+std::string short_time(const std::string& iso) {
+  if (iso.size() < 19 || iso == "-") {
+    return "-";
+  }
+  return iso.substr(0, 10) + " " + iso.substr(11, 8);
+}
+
+// From `started` to `ended` (or to `now` when empty) as h:mm:ss.
+std::string span_text(const std::string& started, const std::string& ended,
+                      std::chrono::system_clock::time_point now) {
+  const auto from = parse_utc(started);
+  const auto to = ended.empty() || ended == "-" ? std::optional(now) : parse_utc(ended);
+  if (!from || !to) {
+    return "-";
+  }
+  return clock_text(std::chrono::duration<double>(*to - *from).count());
+}
+
 }  // namespace
 
 int run_list(const common_options& common, const std::string& status_filter) {
@@ -146,22 +201,56 @@ int run_list(const common_options& common, const std::string& status_filter) {
     fmt::print("no groups in {}\n", (state_dir / "parallel_groups").string());
     return 0;
   }
-  fmt::print("{:<28} {:<12} {:<22} {}\n", "GROUP", "STATUS", "PHASE", "TASKS");
+  const auto width = output_width(STDOUT_FILENO);
+  const auto now = std::chrono::system_clock::now();
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> damaged;
   for (const auto& g : groups) {
     const auto& o = g.get_object();
-    if (const auto* damaged = o.if_contains("damaged")) {
-      fmt::print("{:<28} {:<12} {}: {}\n", core::printable(text_of(o, "group_id")), "damaged",
-                 text_of(damaged->get_object(), "file"),
-                 core::printable(text_of(damaged->get_object(), "reason")));
+    const auto id = core::printable(text_of(o, "group_id"));
+    if (const auto* d = o.if_contains("damaged")) {
+      rows.push_back({id, "damaged", "", "", "", "", ""});
+      damaged.push_back(id + ": " + text_of(d->get_object(), "file") + ": " +
+                        core::printable(text_of(d->get_object(), "reason")));
       continue;
     }
-    fmt::print("{:<28} {:<12} {:<22} {}\n", core::printable(text_of(o, "group_id")),
-               text_of(o, "status"), text_of(o, "phase"), counts_text(o.at("counts").get_object()));
+    const auto& counts = o.at("counts").get_object();
+    std::int64_t total = 0;
+    std::int64_t ended = 0;
+    for (const auto& [status, n] : counts) {
+      total += n.as_int64();
+      if (is_finished(status)) {
+        ended += n.as_int64();
+      }
+    }
+    rows.push_back({id, text_of(o, "status"), text_of(o, "phase"),
+                    std::to_string(ended) + "/" + std::to_string(total),
+                    short_time(text_of(o, "started_at", "")),
+                    span_text(text_of(o, "started_at", ""), text_of(o, "completed_at", ""), now),
+                    counts_text(counts)});
+  }
+  const auto lines = format_table({{"GROUP", false, 1},
+                                   {"STATUS"},
+                                   {"PHASE"},
+                                   {"DONE", true},
+                                   {"STARTED"},
+                                   {"DURATION", true},
+                                   {"TASKS", false, 2}},
+                                  rows, width);
+  for (const auto& line : lines) {
+    fmt::print("{}\n", line);
+  }
+  for (const auto& line : damaged) {
+    fmt::print("{}\n", width > 0 ? fit_to_width("damaged: " + line, width) : "damaged: " + line);
   }
   return 0;
 }
 
-int run_status(const common_options& common, const std::string& group_id) {
+int run_status(const common_options& common, const std::string& group_id,
+               const std::string& task_filter) {
+  if (!task_filter.empty() && !core::from_string<core::task_status>(task_filter)) {
+    throw usage_error("--task-status: unknown task status " + core::printable(task_filter));
+  }
   const auto state_dir = state_dir_of(load_state_config(common));
   const auto dir = group_dir(state_dir, group_id);
   std::optional<group_metadata> metadata;
@@ -197,53 +286,118 @@ int run_status(const common_options& common, const std::string& group_id) {
     shown["status"] = status;
     shown["counts"] = counts;
     shown["worktrees"] = layout.kept_json(group_id);
+    if (!task_filter.empty()) {
+      // The same shape, with fewer results; `counts` still counts all.
+      auto& results = shown["results"].as_array();
+      json::array kept;
+      for (auto& r : results) {
+        if (r.at("status").as_string() == task_filter) {
+          kept.push_back(std::move(r));
+        }
+      }
+      results = std::move(kept);
+    }
     fmt::print("{}\n", json::serialize(shown));
     return 0;
   }
-  fmt::print("group {}: {} (phase {}), tests: {}\n", core::printable(group_id), status,
-             core::to_string(md.phase),
-             md.tests ? std::string(core::to_string(*md.tests)) : std::string("not run"));
-  fmt::print("started {}, completed {}, engine pid {}\n", text_or(md.started_at),
-             text_or(md.completed_at), text_or(md.engine_pid));
-  fmt::print("{}\n\n", counts_text(counts));
-  fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n", "TASK", "STATUS", "AGENT", "ATTEMPTS",
-             "EXIT", "LOG");
+  const auto width = output_width(STDOUT_FILENO);
+  const auto fit = [&](const std::string& line) {
+    return width > 0 ? fit_to_width(line, width) : line;
+  };
+  const auto now = std::chrono::system_clock::now();
+  fmt::print("{}\n", fit(fmt::format(
+                         "group {}: {} (phase {}), tests: {}", core::printable(group_id), status,
+                         core::to_string(md.phase),
+                         md.tests ? std::string(core::to_string(*md.tests)) : "not run")));
+  fmt::print("{}\n",
+             fit(fmt::format("started {}, {} {}, engine pid {}",
+                             md.started_at ? short_time(*md.started_at) : std::string("-"),
+                             md.completed_at ? "ran" : "running for",
+                             span_text(md.started_at.value_or(""), md.completed_at.value_or(""),
+                                       now),
+                             text_or(md.engine_pid))));
+  fmt::print("{}\n\n", fit(counts_text(counts)));
+  // Failures first, then what runs, what waits, and what ended well.
+  std::vector<const result_metadata*> shown;
   for (const auto& r : md.results) {
-    // Ids, agents and logs are escaped twice, as they always were.
-    fmt::print("  {:<20} {:<10} {:<24} {:>8} {:>5}  {}\n",
-               core::printable(core::printable(r.task_id)), core::to_string(r.status),
-               core::printable(text_or(r.subagent)), r.attempts, text_or(r.exit_code),
-               core::printable(core::printable(r.log)));
-    if (r.status == core::task_status::running && r.job_id) {
-      fmt::print("      running as cluster job {}\n", core::printable(*r.job_id));
+    if (task_filter.empty() || core::to_string(r.status) == task_filter) {
+      shown.push_back(&r);
     }
-    if (r.error && !r.error->empty()) {
-      fmt::print("      {}\n", core::printable(*r.error));
+  }
+  std::stable_sort(shown.begin(), shown.end(), [](const auto* a, const auto* b) {
+    return display_rank(a->status) < display_rank(b->status);
+  });
+  const auto cwd = std::filesystem::current_path();
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<std::string>> notes;  // lines under each row
+  for (const auto* r : shown) {
+    const bool running = r->status == core::task_status::running;
+    std::string time = "-";
+    if (running && r->started_at) {
+      time = span_text(*r->started_at, "", now);
+    } else if (r->duration_s) {
+      time = clock_text(*r->duration_s);
+    }
+    // Ids, agents and logs are escaped twice, as they always were.
+    rows.push_back({core::printable(core::printable(r->task_id)),
+                    std::string(core::to_string(r->status)), core::printable(text_or(r->subagent)),
+                    std::to_string(r->attempts), text_or(r->exit_code),
+                    running ? text_or(r->pid) : "", time,
+                    core::printable(core::printable(
+                        std::filesystem::path(r->log).lexically_proximate(cwd).string()))});
+    std::vector<std::string> under;
+    if (running && r->job_id) {
+      under.push_back("running as cluster job " + core::printable(*r->job_id));
+    }
+    if (r->error && !r->error->empty()) {
+      under.push_back(core::printable(*r->error));
+    }
+    notes.push_back(std::move(under));
+  }
+  if (shown.empty()) {
+    fmt::print("  no {}tasks\n", task_filter.empty() ? "" : task_filter + " ");
+  } else {
+    const auto lines = format_table({{"TASK", false, 1},
+                                     {"STATUS"},
+                                     {"AGENT", false, 2},
+                                     {"ATTEMPTS", true},
+                                     {"EXIT", true},
+                                     {"PID", true},
+                                     {"TIME", true},
+                                     {"LOG", false, 3}},
+                                    rows, width, "  ");
+    fmt::print("{}\n", lines.front());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      fmt::print("{}\n", lines[i + 1]);
+      for (const auto& note : notes[i]) {
+        fmt::print("{}\n", fit("      " + note));
+      }
     }
   }
   if (!worktrees.empty()) {
     fmt::print("\nkept worktrees:\n");
     for (const auto& w : worktrees) {
-      if (w.task_id.empty()) {
-        fmt::print("  {:<20} {}\n", "(tests)", core::printable(w.path.string()));
-      } else {
-        fmt::print("  {:<20} {}  ({})\n",
-                   core::printable(w.task_id) + " #" + std::to_string(w.attempt),
-                   core::printable(w.path.string()), w.branch);
-      }
+      const auto path = core::printable(w.path.lexically_proximate(cwd).string());
+      fmt::print("{}\n", fit(w.task_id.empty()
+                                 ? fmt::format("  {:<20} {}", "(tests)", path)
+                                 : fmt::format("  {:<20} {}  ({})",
+                                               core::printable(w.task_id) + " #" +
+                                                   std::to_string(w.attempt),
+                                               path, w.branch)));
     }
   }
   if (!md.epics.empty()) {
     fmt::print("\nepics closed after this group's tasks:\n");
     for (const auto& e : md.epics) {
-      fmt::print("  {:<20} {}\n", core::printable(e.id), e.closed ? "closed" : "open");
+      fmt::print("{}\n", fit(fmt::format("  {:<20} {}", core::printable(e.id),
+                                         e.closed ? "closed" : "open")));
     }
   }
   for (const auto& [name, list] : {std::pair{"warnings", &md.warnings}, {"errors", &md.errors}}) {
     if (!list->empty()) {
       fmt::print("\n{}:\n", name);
       for (const auto& line : *list) {
-        fmt::print("  {}\n", core::printable(line));
+        fmt::print("{}\n", fit("  " + core::printable(line)));
       }
     }
   }

@@ -29,4 +29,30 @@ namespace maestro::app {
 /// is not a terminal or does not say.
 [[nodiscard]] std::size_t terminal_width(int fd);
 
+/// The width lines printed on `fd` must keep to: the terminal's, else
+/// `$COLUMNS`, else 0 (no limit: the output goes to a file or a pipe).
+[[nodiscard]] std::size_t output_width(int fd);
+
+/// A column of `format_table`.
+struct table_column {
+  std::string title;
+  bool right = false;  ///< aligned right (numbers)
+  /// 0: never cut; else it may be cut (with `...`) to fit the width, the
+  /// columns of the highest `shrink` first.
+  int shrink = 0;
+};
+
+/// A table for people: each column as wide as its widest cell (or title),
+/// two spaces apart, after `indent`. When a line would be wider than
+/// `width` (0: no limit), the columns that may shrink are narrowed (those
+/// of the highest `shrink` first, down to 8 columns each), then every line
+/// is cut to `width`.
+/// Returns the lines: the titles, then one per row.
+[[nodiscard]] std::vector<std::string> format_table(
+    const std::vector<table_column>& table, const std::vector<std::vector<std::string>>& rows,
+    std::size_t width, std::string_view indent = "");
+
+/// Seconds as `h:mm:ss`.
+[[nodiscard]] std::string clock_text(double seconds);
+
 }  // namespace maestro::app

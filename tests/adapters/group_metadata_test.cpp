@@ -111,6 +111,21 @@ BOOST_AUTO_TEST_CASE(the_run_nonce_and_a_job_id_are_read_and_shown) {
   BOOST_TEST(!old_shown.at("results").as_array()[0].as_object().contains("job_id"));
 }
 
+// A real metadata.json (200 tasks, 84 KB) that Boost.JSON 1.81's
+// stream_parser, fed in 64 KiB reads, rejected as "syntax error" in a
+// Debug build (boostorg/json#828): `status` called the group damaged.
+BOOST_AUTO_TEST_CASE(a_file_larger_than_one_read_is_read_whole) {
+  const test::temp_dir dir;
+  const auto text = test::read_file(MAESTRO_TEST_DATA_DIR "/state/split-metadata.json");
+  BOOST_TEST_REQUIRE(text.size() > 65536U);
+  dir.write("metadata.json", text);
+  const auto md = read_group_metadata(dir.path());
+  BOOST_TEST_REQUIRE(md.has_value());
+  BOOST_TEST(md->results.size() == 200U);
+  BOOST_TEST(reason_for(dir, "") == "not valid JSON: empty file");
+  BOOST_TEST(reason_for(dir, text + "x") == "not valid JSON: extra data");
+}
+
 BOOST_AUTO_TEST_CASE(no_file_is_no_group) {
   const test::temp_dir dir;
   BOOST_TEST(!read_group_metadata(dir.path()).has_value());
