@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <set>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/json.hpp>
@@ -209,8 +211,17 @@ struct state_view::group_state {
   std::string line_phase;
   std::string line_status;
   std::string line_tests;
-  // What was last sent, to send only what changed.
+  // The results by task id.
+  std::unordered_map<std::string, std::size_t> index;
+  // Tasks whose lines changed since the last publish; every task when the
+  // file was read again.
+  std::set<std::string> dirty;
+  bool all_dirty = true;
+  // What was last sent, to send only what changed, and the statuses it
+  // showed, counted.
   std::map<std::string, std::string> sent_rows;
+  std::map<std::string, std::string> sent_status;
+  std::map<std::string, std::int64_t> status_counts;
   std::string sent_group;
   std::map<std::string, std::uint64_t> log_offsets;
   // Metrics, from every line since the file began.
@@ -219,15 +230,8 @@ struct state_view::group_state {
   std::map<std::string, histogram> durations;                                   // by agent
 
   [[nodiscard]] const result_metadata* result(const std::string& task_id) const {
-    if (!md) {
-      return nullptr;
-    }
-    for (const auto& r : md->results) {
-      if (r.task_id == task_id) {
-        return &r;
-      }
-    }
-    return nullptr;
+    const auto it = index.find(task_id);
+    return md && it != index.end() ? &md->results[it->second] : nullptr;
   }
 
   // The status shown: the lines' when at least as far as the file's.
@@ -305,16 +309,13 @@ struct state_view::group_state {
         {"log", fs::path(r.log).filename().string()}};
   }
 
+  // The tasks by the status last published.
   [[nodiscard]] json::object counts() const {
-    std::map<std::string, std::int64_t> n;
-    if (md) {
-      for (const auto& r : md->results) {
-        ++n[std::string(task_row(r).at("status").get_string())];
-      }
-    }
     json::object out;
-    for (const auto& [status, count] : n) {
-      out[status] = count;
+    for (const auto& [status, n] : status_counts) {
+      if (n > 0) {
+        out[status] = n;
+      }
     }
     return out;
   }
@@ -368,6 +369,7 @@ struct state_view::group_state {
         close_attempt(entry.second, "interrupted", std::nullopt);
         entry.second = task_live{};
       }
+      all_dirty = true;
       line_phase.clear();
       line_status.clear();
       line_tests.clear();
@@ -382,7 +384,9 @@ struct state_view::group_state {
     if (type != "task") {
       return;
     }
-    auto& t = live[string_of(o, event_key::task_id)];
+    const auto task_id = string_of(o, event_key::task_id);
+    dirty.insert(task_id);
+    auto& t = live[task_id];
     const auto new_status = string_of(o, event_key::status);
     const auto attempt = static_cast<std::uint32_t>(int_of(o, event_key::attempt).value_or(0));
     const auto agent = string_of(o, event_key::agent);
@@ -428,8 +432,16 @@ void state_view::read_metadata(group_state& g) {
     g.md = read_group_metadata(g.dir);
     g.damaged_file.clear();
     g.damaged_reason.clear();
+    g.index.clear();
+    for (std::size_t i = 0; i < g.md->results.size(); ++i) {
+      g.index.emplace(g.md->results[i].task_id, i);
+    }
+    g.all_dirty = true;
   } catch (const state_damaged& e) {
     g.md.reset();
+    g.index.clear();
+    g.sent_status.clear();
+    g.status_counts.clear();
     g.damaged_file = e.file().string();
     g.damaged_reason = e.reason();
   }
@@ -465,25 +477,51 @@ void state_view::read_events(group_state& g) {
   }
 }
 
-// Sends the rows that differ from those last sent.
+// Sends the rows that differ from those last sent: of the tasks whose
+// lines changed, or of every task when the file was read again.
 void state_view::publish(group_state& g, std::vector<delta>& out) {
+  std::vector<std::string> tasks;
+  const auto send = [&](const result_metadata& r) {
+    auto task = g.task_row(r);
+    std::string status(task.at("status").as_string());
+    task["group_id"] = g.id;
+    auto text = safe_json(task);
+    auto& sent = g.sent_rows[r.task_id];
+    if (text == sent) {
+      return;
+    }
+    sent = text;
+    auto& was = g.sent_status[r.task_id];
+    if (!was.empty()) {
+      --g.status_counts[was];
+    }
+    ++g.status_counts[status];
+    was = std::move(status);
+    tasks.push_back(std::move(text));
+  };
+  if (g.md) {
+    if (g.all_dirty) {
+      for (const auto& r : g.md->results) {
+        send(r);
+      }
+    } else {
+      for (const auto& id : g.dirty) {
+        if (const auto* r = g.result(id)) {
+          send(*r);
+        }
+      }
+    }
+  }
+  g.dirty.clear();
+  g.all_dirty = false;
+  // The group's row first (its counts already count these tasks).
   auto row = safe_json(g.group_row());
   if (row != g.sent_group) {
     g.sent_group = row;
     emit("group", std::move(row), out);
   }
-  if (!g.md) {
-    return;
-  }
-  for (const auto& r : g.md->results) {
-    auto task = g.task_row(r);
-    task["group_id"] = g.id;
-    auto text = safe_json(task);
-    auto& sent = g.sent_rows[r.task_id];
-    if (text != sent) {
-      sent = text;
-      emit("task", std::move(text), out);
-    }
+  for (auto& text : tasks) {
+    emit("task", std::move(text), out);
   }
 }
 

@@ -22,15 +22,29 @@
 //     target is 20 ms plus those, so the same program measures a `bd show`
 //     and a `bd update --claim` round trip alone, and prints the target.
 //
+//  5. a state change written (its events.jsonl line) to a client of
+//     `serve`'s /events receiving it (SPEC section 9: p99 <= 50 ms): the
+//     benchmark appends task lines to a real group's events.jsonl and reads
+//     the stream until the delta carrying each line's attempt arrives.
+//  6. `serve`'s own CPU while a 1,000-task run streams, with 1 client and
+//     with 20, beside the engine's CPU for the same run.
+//
 //   bench_latency [--quick] [--rounds N] [--csv FILE] [--samples FILE]
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sstream>
 #include <string>
+#include <sys/socket.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -70,6 +84,75 @@ void print_row(const char* name, const std::vector<double>& ms, bench::results& 
   for (const double x : ms) {
     samples.sample("watch", name, "maestro-async", x, "ms");
   }
+}
+
+// A port nobody listens on now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof at;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &size);
+  ::close(fd);
+  return ntohs(at.sin_port);
+}
+
+// A client of `serve`'s /events: connected, the request sent. -1 while the
+// server does not answer yet.
+int connect_events(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(static_cast<std::uint16_t>(port));
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  const std::string request = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads from `fd` into `seen` until it holds `text` (true) or 5 s pass.
+bool read_until(int fd, std::string& seen, const std::string& text) {
+  char buffer[65536];
+  while (seen.find(text) == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) {
+      return false;
+    }
+    const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      return false;
+    }
+    seen.append(buffer, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// The CPU time process `pid` has used, from /proc.
+double cpu_seconds(pid_t pid) {
+  const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) {
+    return 0;
+  }
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14 || i == 15) {  // utime, stime
+      ticks += std::stod(field);
+    }
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace
@@ -256,6 +339,135 @@ int main(int argc, char** argv) {
     }
   }
 
+  // 5. an events.jsonl line to a client of `serve`'s /events. The
+  // benchmark plays the engine: it appends task lines to a real group's
+  // events.jsonl, each with a new attempt number, and times each until a
+  // client reads the delta that carries it.
+  std::vector<double> line_to_sse;
+  write_file(work / "serve.json",
+             R"({"state_dir": "state5", "test": {"command": "none"},)"
+             R"("agent_defaults": {"command": ["/bin/true"]}})");
+  write_file(work / "serve-tasks.json", R"([{"id":"a","title":"[P:Group-s] a"}])");
+  bench::run({bin, "execute", "--group-id", "s", "--config", "serve.json", "--tasks-file",
+              "serve-tasks.json", "--no-progress", "--log-level", "off"},
+             work);
+  {
+    const int port = free_port();
+    const pid_t server = bench::start(
+        {bin, "serve", "--config", "serve.json", "--listen", "127.0.0.1:" + std::to_string(port)},
+        work);
+    int client = -1;
+    while ((client = connect_events(port)) < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::string seen;
+    read_until(client, seen, "event: hello");
+    const int events = ::open((work / "state5/parallel_groups/s/events.jsonl").c_str(),
+                              O_WRONLY | O_APPEND | O_CLOEXEC);
+    const int samples_wanted = rounds * 5;
+    for (int r = 0; r < samples_wanted; ++r) {
+      const auto attempt = std::to_string(100 + r);
+      const std::string line =
+          R"({"ts":"2026-01-01T00:00:00.000Z","type":"task","task_id":"a","status":"running",)"
+          R"("attempt":)" +
+          attempt + R"(,"agent":"x","pid":1,"pgid":1})" + "\n";
+      seen.clear();
+      const long long written = now_ns();
+      if (::write(events, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        break;
+      }
+      if (read_until(client, seen, "\"attempt\":" + attempt + ",")) {
+        line_to_sse.push_back(static_cast<double>(now_ns() - written) / 1e6);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::close(events);
+    ::close(client);
+    ::kill(server, SIGTERM);
+    int status = 0;
+    waitpid(server, &status, 0);
+  }
+
+  // 6. The server's own CPU while a 1,000-task run streams to 1 client and
+  // to 20, beside the engine's CPU for the same run.
+  struct cpu_row {
+    int clients;
+    double run_s;
+    double server_cpu_s;
+    double engine_cpu_s;
+    double mb_per_client;
+  };
+  std::vector<cpu_row> cpu_rows;
+  const int stream_tasks = args.flag("--quick") ? 300 : 1000;
+  std::string stream_list = "[";
+  for (int i = 0; i < stream_tasks; ++i) {
+    stream_list += (i == 0 ? "" : ",") + std::string(R"({"id":"t)") + std::to_string(i) +
+                   R"(","title":"[P:Group-big] t"})";
+  }
+  write_file(work / "stream-tasks.json", stream_list + "]");
+  write_file(work / "stream.json",
+             R"({"state_dir": "state6", "test": {"command": "none"}, "max_concurrent": 8,)"
+             R"("agent_defaults": {"command": ["/bin/sh", "-c", "echo working on {id}; )"
+             R"(sleep 0.02; echo done"]}})");
+  for (const int clients : {1, 20}) {
+    fs::remove_all(work / "state6");
+    const int port = free_port();
+    const pid_t server = bench::start(
+        {bin, "serve", "--config", "stream.json", "--listen", "127.0.0.1:" + std::to_string(port)},
+        work);
+    std::vector<int> fds;
+    while (static_cast<int>(fds.size()) < clients) {
+      const int fd = connect_events(port);
+      if (fd < 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      std::string seen;
+      read_until(fd, seen, "event: hello");
+      fds.push_back(fd);
+    }
+    // The clients read everything, on a thread of their own.
+    std::atomic<bool> reading{true};
+    std::atomic<long long> received{0};
+    std::thread reader([&] {
+      std::vector<pollfd> polls;
+      for (const int fd : fds) {
+        polls.push_back(pollfd{fd, POLLIN, 0});
+      }
+      char buffer[65536];
+      while (reading) {
+        if (::poll(polls.data(), polls.size(), 50) <= 0) {
+          continue;
+        }
+        for (auto& p : polls) {
+          if ((p.revents & POLLIN) != 0) {
+            const auto n = ::recv(p.fd, buffer, sizeof buffer, 0);
+            if (n > 0) {
+              received += n;
+            }
+          }
+        }
+      }
+    });
+    const double before = cpu_seconds(server);
+    const auto run = bench::run({bin, "execute", "--group-id", "big", "--config", "stream.json",
+                                 "--tasks-file", "stream-tasks.json", "--no-progress",
+                                 "--log-level", "off"},
+                                work);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last deltas
+    const double server_cpu = cpu_seconds(server) - before;
+    reading = false;
+    reader.join();
+    for (const int fd : fds) {
+      ::close(fd);
+    }
+    ::kill(server, SIGTERM);
+    int status = 0;
+    waitpid(server, &status, 0);
+    cpu_rows.push_back({clients, run.wall_s, server_cpu, run.cpu_s,
+                        static_cast<double>(received) / clients / 1e6});
+  }
+
   std::printf("watch latency, %d rounds (ms)\n%-40s %6s %9s %9s %9s %9s\n", rounds, "what", "n",
               "p50", "p99", "min", "max");
   print_row("tasks file change -> blocked task launch", change_to_launch, figures, samples);
@@ -265,6 +477,7 @@ int main(int argc, char** argv) {
   print_row("bd close -> blocked task launch", bd_close_to_launch, figures, samples);
   print_row("  bd show round trip (alone)", bd_show_trip, figures, samples);
   print_row("  bd update --claim round trip (alone)", bd_claim_trip, figures, samples);
+  print_row("events.jsonl line -> SSE client (serve)", line_to_sse, figures, samples);
   // The engine's debounce of .beads/ changes (bd_settings::debounce).
   constexpr double debounce_ms = 20;
   const double beads_target =
@@ -275,6 +488,22 @@ int main(int argc, char** argv) {
       "show p99 + claim p99): ratio %.2f\n",
       beads_p99, beads_target, debounce_ms, beads_p99 / beads_target);
   figures.row("watch", "bd close -> blocked task launch", "target", "p99_ms", beads_target, "ms");
+  const double sse_p99 = bench::quantile(line_to_sse, 0.99);
+  std::printf("events.jsonl -> SSE: p99 %.2f ms against a target of 50 ms: ratio %.3f\n", sse_p99,
+              sse_p99 / 50);
+  figures.row("watch", "events.jsonl line -> SSE client (serve)", "target", "p99_ms", 50, "ms");
+  std::printf("\nserve while a %d-task run streams (8 at once, each printing 2 lines)\n",
+              stream_tasks);
+  std::printf("%8s %8s %14s %14s %12s %14s\n", "clients", "run s", "server CPU s",
+              "engine CPU s", "server/engine", "MB per client");
+  for (const auto& row : cpu_rows) {
+    std::printf("%8d %8.2f %14.3f %14.3f %12.3f %14.2f\n", row.clients, row.run_s,
+                row.server_cpu_s, row.engine_cpu_s, row.server_cpu_s / row.engine_cpu_s,
+                row.mb_per_client);
+    const auto kase = "serve CPU, " + std::to_string(row.clients) + " clients";
+    figures.row("serve", kase, "maestro-async serve", "cpu_s", row.server_cpu_s, "s");
+    figures.row("serve", kase, "maestro-async execute", "cpu_s", row.engine_cpu_s, "s");
+  }
   std::printf("SPEC targets: p99 <= 20 ms for the first three; <= 200 ms for the fourth.\n");
   std::printf("(the Python coordinator polled every 10,000 ms)\n");
   fs::remove_all(work);
