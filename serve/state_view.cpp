@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -253,7 +253,7 @@ struct state_view::group_state {
     if (!md) {
       return "";
     }
-    const std::string p(core::to_string(md->phase));
+    std::string p(core::to_string(md->phase));
     if (line_phase.empty()) {
       return p;
     }

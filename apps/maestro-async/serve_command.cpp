@@ -64,7 +64,7 @@ int run_serve(const common_options& common, const std::optional<std::string>& li
   // read.
   fmt::print(stderr, "maestro-async: serving {} on {}\n", core::printable(state_dir.string()),
              server.url());
-  std::fflush(stderr);
+  (void)std::fflush(stderr);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) {

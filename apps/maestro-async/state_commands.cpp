@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <unistd.h>
 #include <utility>
 
 #include <boost/json.hpp>
@@ -15,11 +16,10 @@
 #include <maestro/adapters/group_metadata.hpp>
 #include <maestro/adapters/state_dir.hpp>
 #include <maestro/adapters/workspace_adapters.hpp>
-#include <maestro/core/input_error.hpp>
 #include <maestro/core/enum_names.hpp>
+#include <maestro/core/input_error.hpp>
 #include <maestro/core/names.hpp>
 #include <maestro/time_text.hpp>
-#include <unistd.h>
 
 #include "cli_options.hpp"
 #include "inputs.hpp"
@@ -305,17 +305,16 @@ int run_status(const common_options& common, const std::string& group_id,
     return width > 0 ? fit_to_width(line, width) : line;
   };
   const auto now = std::chrono::system_clock::now();
-  fmt::print("{}\n", fit(fmt::format(
-                         "group {}: {} (phase {}), tests: {}", core::printable(group_id), status,
-                         core::to_string(md.phase),
-                         md.tests ? std::string(core::to_string(*md.tests)) : "not run")));
   fmt::print("{}\n",
-             fit(fmt::format("started {}, {} {}, engine pid {}",
-                             md.started_at ? short_time(*md.started_at) : std::string("-"),
-                             md.completed_at ? "ran" : "running for",
-                             span_text(md.started_at.value_or(""), md.completed_at.value_or(""),
-                                       now),
-                             text_or(md.engine_pid))));
+             fit(fmt::format("group {}: {} (phase {}), tests: {}", core::printable(group_id),
+                             status, core::to_string(md.phase),
+                             md.tests ? std::string(core::to_string(*md.tests)) : "not run")));
+  fmt::print("{}\n", fit(fmt::format(
+                         "started {}, {} {}, engine pid {}",
+                         md.started_at ? short_time(*md.started_at) : std::string("-"),
+                         md.completed_at ? "ran" : "running for",
+                         span_text(md.started_at.value_or(""), md.completed_at.value_or(""), now),
+                         text_or(md.engine_pid))));
   fmt::print("{}\n\n", fit(counts_text(counts)));
   // Failures first, then what runs, what waits, and what ended well.
   std::vector<const result_metadata*> shown;
@@ -339,12 +338,12 @@ int run_status(const common_options& common, const std::string& group_id,
       time = clock_text(*r->duration_s);
     }
     // Ids, agents and logs are escaped twice, as they always were.
-    rows.push_back({core::printable(core::printable(r->task_id)),
-                    std::string(core::to_string(r->status)), core::printable(text_or(r->subagent)),
-                    std::to_string(r->attempts), text_or(r->exit_code),
-                    running ? text_or(r->pid) : "", time,
-                    core::printable(core::printable(
-                        std::filesystem::path(r->log).lexically_proximate(cwd).string()))});
+    rows.push_back(
+        {core::printable(core::printable(r->task_id)), std::string(core::to_string(r->status)),
+         core::printable(text_or(r->subagent)), std::to_string(r->attempts), text_or(r->exit_code),
+         running ? text_or(r->pid) : "", time,
+         core::printable(
+             core::printable(std::filesystem::path(r->log).lexically_proximate(cwd).string()))});
     std::vector<std::string> under;
     if (running && r->job_id) {
       under.push_back("running as cluster job " + core::printable(*r->job_id));
@@ -378,12 +377,11 @@ int run_status(const common_options& common, const std::string& group_id,
     fmt::print("\nkept worktrees:\n");
     for (const auto& w : worktrees) {
       const auto path = core::printable(w.path.lexically_proximate(cwd).string());
-      fmt::print("{}\n", fit(w.task_id.empty()
-                                 ? fmt::format("  {:<20} {}", "(tests)", path)
-                                 : fmt::format("  {:<20} {}  ({})",
-                                               core::printable(w.task_id) + " #" +
-                                                   std::to_string(w.attempt),
-                                               path, w.branch)));
+      fmt::print("{}\n", fit(w.task_id.empty() ? fmt::format("  {:<20} {}", "(tests)", path)
+                                               : fmt::format("  {:<20} {}  ({})",
+                                                             core::printable(w.task_id) + " #" +
+                                                                 std::to_string(w.attempt),
+                                                             path, w.branch)));
     }
   }
   if (!md.epics.empty()) {

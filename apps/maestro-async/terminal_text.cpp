@@ -171,7 +171,7 @@ std::vector<std::string> format_table(const std::vector<table_column>& table,
 std::string clock_text(double seconds) {
   const auto s = static_cast<long long>(std::max(0.0, seconds));
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  (void)std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
   return buffer;
 }
 

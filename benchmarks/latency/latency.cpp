@@ -44,8 +44,8 @@
 #include <poll.h>
 #include <sstream>
 #include <string>
-#include <sys/socket.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -344,9 +344,8 @@ int main(int argc, char** argv) {
   // events.jsonl, each with a new attempt number, and times each until a
   // client reads the delta that carries it.
   std::vector<double> line_to_sse;
-  write_file(work / "serve.json",
-             R"({"state_dir": "state5", "test": {"command": "none"},)"
-             R"("agent_defaults": {"command": ["/bin/true"]}})");
+  write_file(work / "serve.json", R"({"state_dir": "state5", "test": {"command": "none"},)"
+                                  R"("agent_defaults": {"command": ["/bin/true"]}})");
   write_file(work / "serve-tasks.json", R"([{"id":"a","title":"[P:Group-s] a"}])");
   bench::run({bin, "execute", "--group-id", "s", "--config", "serve.json", "--tasks-file",
               "serve-tasks.json", "--no-progress", "--log-level", "off"},
@@ -450,10 +449,10 @@ int main(int argc, char** argv) {
       }
     });
     const double before = cpu_seconds(server);
-    const auto run = bench::run({bin, "execute", "--group-id", "big", "--config", "stream.json",
-                                 "--tasks-file", "stream-tasks.json", "--no-progress",
-                                 "--log-level", "off"},
-                                work);
+    const auto run =
+        bench::run({bin, "execute", "--group-id", "big", "--config", "stream.json", "--tasks-file",
+                    "stream-tasks.json", "--no-progress", "--log-level", "off"},
+                   work);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last deltas
     const double server_cpu = cpu_seconds(server) - before;
     reading = false;
@@ -494,12 +493,11 @@ int main(int argc, char** argv) {
   figures.row("watch", "events.jsonl line -> SSE client (serve)", "target", "p99_ms", 50, "ms");
   std::printf("\nserve while a %d-task run streams (8 at once, each printing 2 lines)\n",
               stream_tasks);
-  std::printf("%8s %8s %14s %14s %12s %14s\n", "clients", "run s", "server CPU s",
-              "engine CPU s", "server/engine", "MB per client");
+  std::printf("%8s %8s %14s %14s %12s %14s\n", "clients", "run s", "server CPU s", "engine CPU s",
+              "server/engine", "MB per client");
   for (const auto& row : cpu_rows) {
-    std::printf("%8d %8.2f %14.3f %14.3f %12.3f %14.2f\n", row.clients, row.run_s,
-                row.server_cpu_s, row.engine_cpu_s, row.server_cpu_s / row.engine_cpu_s,
-                row.mb_per_client);
+    std::printf("%8d %8.2f %14.3f %14.3f %12.3f %14.2f\n", row.clients, row.run_s, row.server_cpu_s,
+                row.engine_cpu_s, row.server_cpu_s / row.engine_cpu_s, row.mb_per_client);
     const auto kase = "serve CPU, " + std::to_string(row.clients) + " clients";
     figures.row("serve", kase, "maestro-async serve", "cpu_s", row.server_cpu_s, "s");
     figures.row("serve", kase, "maestro-async execute", "cpu_s", row.engine_cpu_s, "s");

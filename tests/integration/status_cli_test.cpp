@@ -107,7 +107,8 @@ BOOST_AUTO_TEST_CASE(a_large_group_fits_the_terminal_failures_first) {
   const auto shown = boost::json::parse(json_text);
   BOOST_TEST(shown.at("results").as_array().size() == 200U);
   BOOST_TEST(shown.at("results").at(0).at("log").as_string().starts_with("/"));
-  const auto only = boost::json::parse(run({"status", "big", "--json", "--task-status", "failed"}).out);
+  const auto only =
+      boost::json::parse(run({"status", "big", "--json", "--task-status", "failed"}).out);
   BOOST_TEST(only.at("results").as_array().size() == 4U);
   BOOST_TEST(only.at("counts").at("completed") == 196);
 }

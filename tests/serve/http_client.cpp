@@ -61,6 +61,15 @@ http_reply http_request(int port, const std::string& request_head) {
     send_all(fd, request_head + "\r\nConnection: close\r\n\r\n");
     char buffer[65536];
     for (;;) {
+      // Done at the end of the stream, or once Content-Length bytes came
+      // (a server may keep the connection open).
+      if (const auto head = raw.find("\r\n\r\n"); head != std::string::npos) {
+        const auto at = lower(raw.substr(0, head)).find("\r\ncontent-length:");
+        if (at != std::string::npos &&
+            raw.size() - head - 4 >= std::stoul(raw.substr(at + 17, head - at - 17))) {
+          break;
+        }
+      }
       pollfd p{fd, POLLIN, 0};
       if (::poll(&p, 1, 20000) <= 0) {
         throw std::runtime_error("no reply within 20 s");
