@@ -310,9 +310,9 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   }
 
   response handle(const http::request<http::string_body>& req) const {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      auto res = error(req, http::status::method_not_allowed, "read-only: GET and HEAD only");
-      res.set(http::field::allow, "GET, HEAD");
+    if (req.method() != http::verb::get) {
+      auto res = error(req, http::status::method_not_allowed, "read-only: GET only");
+      res.set(http::field::allow, "GET");
       return res;
     }
     if (host_refused(req)) {

@@ -2,7 +2,7 @@
 
 // `maestro-async serve`'s HTTP server (SPEC section 12), on Boost.Beast:
 // the page, `/events` (Server-Sent Events fed by a `state_feed`), the JSON
-// API and `/metrics`. Read-only: GET (and HEAD) only. Beast stays in
+// API and `/metrics`. Read-only: GET only. Beast stays in
 // http_server.cpp; this header is light.
 
 #include <chrono>
