@@ -131,6 +131,15 @@ json::value or_null(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
 }
 
+// Whether two reads of one task's result show the same (the fields a row
+// is made of).
+bool same_result(const result_metadata& a, const result_metadata& b) {
+  return a.status == b.status && a.attempts == b.attempts && a.exit_code == b.exit_code &&
+         a.pid == b.pid && a.subagent == b.subagent && a.started_at == b.started_at &&
+         a.completed_at == b.completed_at && a.duration_s == b.duration_s && a.error == b.error &&
+         a.closed == b.closed && a.job_id == b.job_id && a.log == b.log;
+}
+
 // The histogram's upper bounds, in seconds: an agent's attempt runs from
 // a second to an hour.
 constexpr std::array<double, 12> bucket_bounds{0.1, 0.5, 1,   2.5, 5,    10,
@@ -429,14 +438,31 @@ void state_view::emit(std::string event, std::string data, std::vector<delta>& o
 
 void state_view::read_metadata(group_state& g) {
   try {
-    g.md = read_group_metadata(g.dir);
+    auto md = read_group_metadata(g.dir);
+    // Only the results that differ are composed again, when the tasks are
+    // the same ones in the same order (a rewrite during a run).
+    const bool same_tasks =
+        g.md && md && g.md->results.size() == md->results.size() &&
+        std::equal(g.md->results.begin(), g.md->results.end(), md->results.begin(),
+                   [](const auto& a, const auto& b) { return a.task_id == b.task_id; });
+    if (same_tasks) {
+      for (std::size_t i = 0; i < md->results.size(); ++i) {
+        if (!same_result(g.md->results[i], md->results[i])) {
+          g.dirty.insert(md->results[i].task_id);
+        }
+      }
+    } else {
+      g.all_dirty = true;
+    }
+    g.md = std::move(md);
     g.damaged_file.clear();
     g.damaged_reason.clear();
     g.index.clear();
-    for (std::size_t i = 0; i < g.md->results.size(); ++i) {
-      g.index.emplace(g.md->results[i].task_id, i);
+    if (g.md) {
+      for (std::size_t i = 0; i < g.md->results.size(); ++i) {
+        g.index.emplace(g.md->results[i].task_id, i);
+      }
     }
-    g.all_dirty = true;
   } catch (const state_damaged& e) {
     g.md.reset();
     g.index.clear();
