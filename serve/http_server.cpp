@@ -153,7 +153,7 @@ struct event_client : std::enable_shared_from_this<event_client> {
     if (closed) {
       return;
     }
-    if (writing.size() + waiting.size() + text.size() > backlog) {
+    if (writing.size() + waiting.size() > backlog) {
       close();  // a client that stopped reading
       return;
     }
@@ -218,13 +218,14 @@ struct event_client : std::enable_shared_from_this<event_client> {
 
 struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   impl(const asio::any_io_executor& ex, state_feed& f, server_options o)
-      : executor(ex), feed(f), options(o), acceptor(ex), keepalive_timer(ex) {}
+      : executor(ex), feed(f), options(o), acceptor(ex), keepalive_timer(ex), accept_timer(ex) {}
 
   asio::any_io_executor executor;
   state_feed& feed;
   server_options options;
   tcp::acceptor acceptor;
   asio::steady_timer keepalive_timer;
+  asio::steady_timer accept_timer;
   bool loopback = true;
   bool stopped = false;
   std::uint64_t next_id = 0;
@@ -270,13 +271,21 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
       if (self->stopped || ec == asio::error::operation_aborted) {
         return;
       }
-      if (!ec) {
-        if (self->connections() >= self->options.max_connections) {
-          error_code ignored;
-          socket.close(ignored);
-        } else {
-          asio::co_spawn(self->executor, session(self, std::move(socket)), asio::detached);
-        }
+      if (ec) {
+        // Out of descriptors, say: try again in a while, not at once.
+        self->accept_timer.expires_after(std::chrono::milliseconds(100));
+        self->accept_timer.async_wait([self](const error_code& wait_ec) {
+          if (!wait_ec && !self->stopped) {
+            self->accept();
+          }
+        });
+        return;
+      }
+      if (self->connections() >= self->options.max_connections) {
+        error_code ignored;
+        socket.close(ignored);
+      } else {
+        asio::co_spawn(self->executor, session(self, std::move(socket)), asio::detached);
       }
       self->accept();
     });
@@ -380,10 +389,29 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     return error(req, http::status::not_found, "not found");
   }
 
+  // `handle`, with anything it throws (a file gone while read) as a 500.
+  response answer(const http::request<http::string_body>& req) const {
+    try {
+      return handle(req);
+    } catch (const std::exception&) {
+      return error(req, http::status::internal_server_error, "the state changed while read");
+    }
+  }
+
   static asio::awaitable<void> session(std::shared_ptr<impl> self, tcp::socket socket) {
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     const auto id = self->next_id++;
     self->sessions[id] = stream;
+    // Forgotten however the coroutine ends.
+    struct forget {
+      forget(impl& s, std::uint64_t i) : server(s), id(i) {}
+      forget(const forget&) = delete;
+      forget& operator=(const forget&) = delete;
+      ~forget() { server.sessions.erase(id); }
+      impl& server;
+      std::uint64_t id;
+    };
+    const forget forget_session(*self, id);
     beast::flat_buffer buffer(8192);
     error_code ec;
     for (;;) {
@@ -407,11 +435,10 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
           break;
         }
         stream->expires_never();
-        self->sessions.erase(id);
         self->add_event_client(stream->release_socket());
         co_return;
       }
-      auto res = self->handle(req);
+      auto res = self->answer(req);
       stream->expires_after(self->options.io_timeout);
       co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !res.keep_alive() || self->stopped) {
@@ -421,7 +448,6 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     error_code ignored;
     stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream->close();
-    self->sessions.erase(id);
   }
 
   // Bound to loopback, a page on another site cannot reach the server
@@ -461,6 +487,7 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     stopped = true;
     error_code ignored;
     acceptor.close(ignored);
+    accept_timer.cancel();
     keepalive_timer.cancel();
     for (const auto& c : clients) {
       c->finish();

@@ -1,3 +1,4 @@
+#include <exception>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,7 +14,8 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::uint32_t group_mask = inotify_watcher::default_mask | IN_MODIFY;
-constexpr std::uint32_t logs_mask = IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO;
+constexpr std::uint32_t logs_mask =
+    IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF;
 }  // namespace
 
 state_feed::state_feed(const asio::any_io_executor& executor, fs::path state_dir,
@@ -31,7 +33,7 @@ void state_feed::start(deltas_handler on_deltas) {
   on_deltas_ = std::move(on_deltas);
   watcher_ = std::make_unique<inotify_watcher>(executor_);
   arm();
-  watcher_->start([this](const file_change& change) { on_change(change); });
+  watcher_->start([this](const file_change& change) { guarded([&] { on_change(change); }); });
   deliver();
 }
 
@@ -49,9 +51,21 @@ void state_feed::refresh() {
   if (!watcher_) {
     return;
   }
-  view_.rescan(pending_);
-  for (const auto& id : view_.group_ids()) {
-    view_.group_changed(id, true, pending_);
+  guarded([&] {
+    view_.rescan(pending_);
+    for (const auto& id : view_.group_ids()) {
+      view_.group_changed(id, true, pending_);
+    }
+  });
+}
+
+void state_feed::guarded(const std::function<void()>& step) {
+  try {
+    step();
+  } catch (const std::exception&) {
+    // A file that went away or changed while it was read (a group removed
+    // during a scan): the next change reads it again. The server does not
+    // end for it, and what the view already made still goes out.
   }
   deliver();
 }
@@ -163,17 +177,17 @@ void state_feed::log_grew(const std::string& id, const std::string& name) {
       [this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
         if (!ec && !alive.expired()) {
           log_timer_armed_ = false;
-          flush_logs();
+          guarded([&] { flush_logs(); });
         }
       });
 }
 
 void state_feed::flush_logs() {
-  for (const auto& [id, name] : grown_logs_) {
+  auto grown = std::move(grown_logs_);
+  grown_logs_.clear();
+  for (const auto& [id, name] : grown) {
     view_.log_grew(id, name, pending_);
   }
-  grown_logs_.clear();
-  deliver();
 }
 
 // A pidfd per running group's engine: readable when it exits.
@@ -197,9 +211,8 @@ void state_feed::watch_engines() {
             return;
           }
           // The lock is let go as the process ends; look once it has.
-          view_.engine_gone(id, pending_);
+          guarded([&] { view_.engine_gone(id, pending_); });
           engines_.erase(id);
-          deliver();
         });
     engines_[id] = std::move(descriptor);
   }

@@ -80,22 +80,24 @@ std::uint64_t size_of(int fd) {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
-// Orders a task's states within one attempt: a later line never goes back.
-int rank_of(std::string_view status) {
+// Orders a task's states within one attempt number: a later line never
+// goes back. The engine counts an attempt when it launches, so `queued`
+// after attempt N (N >= 1) is the wait for a retry, after `running` N.
+int rank_of(std::string_view status, std::int64_t attempt) {
   if (status == "pending" || status == "blocked") {
     return 0;
   }
   if (status == "queued") {
-    return 1;
+    return attempt == 0 ? 1 : 3;
   }
   if (status == "running") {
     return 2;
   }
-  return 3;  // terminal
+  return 4;  // ended
 }
 
 bool is_terminal(std::string_view status) {
-  return rank_of(status) == 3;
+  return rank_of(status, 0) == 4;
 }
 
 int group_rank(std::string_view status) {
@@ -287,7 +289,7 @@ struct state_view::group_state {
     if (const auto it = live.find(r.task_id); it != live.end() && !it->second.status.empty()) {
       const auto& l = it->second;
       const auto a = static_cast<std::int64_t>(l.attempt);
-      if (a > attempt || (a == attempt && rank_of(l.status) >= rank_of(status))) {
+      if (a > attempt || (a == attempt && rank_of(l.status, a) >= rank_of(status, attempt))) {
         status = l.status;
         attempt = a;
         if (!l.agent.empty()) {
@@ -464,8 +466,10 @@ void state_view::read_metadata(group_state& g) {
       }
     }
   } catch (const state_damaged& e) {
+    // Everything is sent again once the file reads.
     g.md.reset();
     g.index.clear();
+    g.sent_rows.clear();
     g.sent_status.clear();
     g.status_counts.clear();
     g.damaged_file = e.file().string();
@@ -720,7 +724,8 @@ std::optional<json::object> state_view::group_json(const std::string& id) const 
   for (std::size_t i = 0; i < results.size() && i < g.md->results.size(); ++i) {
     const auto row = g.task_row(g.md->results[i]);
     auto& r = results[i].as_object();
-    for (const auto* key : {"status", "exit_code", "pid"}) {
+    for (const auto* key :
+         {"status", "exit_code", "pid", "started_at", "completed_at", "duration_s", "error"}) {
       r[key] = row.at(key);
     }
     r["attempts"] = row.at("attempt");

@@ -7,7 +7,6 @@
 #include <exception>
 #include <filesystem>
 #include <optional>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -36,16 +35,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-// Each running child holds descriptors (its log, its pidfd), so a thousand
-// children need more than the usual soft limit of 1,024.
-void raise_open_file_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 severity threshold_of(const std::string& name) {
   using log::level;

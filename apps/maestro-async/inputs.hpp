@@ -33,6 +33,11 @@ namespace maestro::app {
 /// How to reach `bd` (`--bd`, `beads.*`), from the working directory.
 [[nodiscard]] bd_settings beads_settings(const common_options& common, const core::config& config);
 
+/// Raises the soft limit of open files to the hard one: each running child
+/// holds descriptors (its log, its pidfd), and each client of `serve` one,
+/// so a thousand need more than the usual soft limit of 1,024.
+void raise_open_file_limit();
+
 /// A command-line mistake: exit 2.
 class usage_error : public std::runtime_error {
  public:

@@ -55,6 +55,7 @@ void serving::stop() {
 }
 
 int run_serve(const common_options& common, const std::optional<std::string>& listen) {
+  raise_open_file_limit();
   const auto config = load_state_config(common);
   const auto state_dir = state_dir_of(config);
   asio::io_context io(1);

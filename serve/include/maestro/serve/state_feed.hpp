@@ -61,6 +61,8 @@ class state_feed {
   void log_grew(const std::string& id, const std::string& name);
   void flush_logs();
   void deliver();
+  /// Runs `step`, then hands on what it made, even when it threw.
+  void guarded(const std::function<void()>& step);
 
   boost::asio::any_io_executor executor_;
   state_view view_;
