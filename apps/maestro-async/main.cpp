@@ -47,11 +47,14 @@ std::vector<std::string> level_names() {
 }
 
 // What every command reads: the configuration, the state, the output form.
-void add_state_flags(CLI::App& command, common_options& common) {
+// `serve` prints nothing on stdout: `--json` would mean nothing to it.
+void add_state_flags(CLI::App& command, common_options& common, bool json_output = true) {
   command.add_option("--config", common.config,
                      "Configuration file (default: maestro.json in the working directory)");
   command.add_option("--state-dir", common.state_dir, "State directory (overrides state_dir)");
-  command.add_flag("--json", common.json, "Machine output on stdout; logs go to stderr");
+  if (json_output) {
+    command.add_flag("--json", common.json, "Machine output on stdout; logs go to stderr");
+  }
   command.add_option("--log-level", common.log_level, "trace, debug, info, warning, error or off")
       ->check(CLI::IsMember(level_names()))
       ->capture_default_str();
@@ -209,7 +212,7 @@ int main(int argc, char** argv) {
   auto* serve_cmd = app.add_subcommand(
       "serve", "Serve the live dashboard, JSON API and Prometheus metrics of the state directory");
   serve_cmd->add_option("--listen", listen, "ADDR:PORT (default: serve.listen, 127.0.0.1:8765)");
-  add_state_flags(*serve_cmd, common);
+  add_state_flags(*serve_cmd, common, false);
 
   try {
     app.parse(argc, argv);

@@ -267,6 +267,8 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_or_a_bad_address_is_exit_2) {
     BOOST_TEST(r.exit_code == 2, bad);
     BOOST_TEST(r.err.find('\n') == r.err.size() - 1, r.err);
   }
+  // A flag that means nothing to serve.
+  BOOST_TEST(run({"serve", "--json"}).exit_code == 2);
   // `execute --serve` on a port in use runs nothing.
   const auto execute = run({"execute", "g", "--serve=127.0.0.1:" + std::to_string(s.port)});
   BOOST_TEST(execute.exit_code == 2, execute.err);
