@@ -80,10 +80,7 @@ void state_feed::arm() {
       watched_[groups] = {dir_kind::groups, ""};
     }
     view_.rescan(pending_);
-    for (const auto& id : view_.group_ids()) {
-      watch_group(id);
-    }
-    // Groups whose directory exists but whose metadata.json does not yet.
+    // Every group directory, those without a metadata.json yet included.
     for (const auto& id : group_ids(view_.state_dir())) {
       watch_group(id);
     }
@@ -200,7 +197,7 @@ void state_feed::watch_engines() {
     const int fd = static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0));
     if (fd < 0) {
       // Gone already (or no pidfd): look at its status once now.
-      view_.engine_gone(id, pending_);
+      view_.group_changed(id, true, pending_);
       continue;
     }
     auto descriptor = std::make_unique<asio::posix::stream_descriptor>(executor_, fd);
@@ -211,7 +208,7 @@ void state_feed::watch_engines() {
             return;
           }
           // The lock is let go as the process ends; look once it has.
-          guarded([&] { view_.engine_gone(id, pending_); });
+          guarded([&] { view_.group_changed(id, true, pending_); });
           engines_.erase(id);
         });
     engines_[id] = std::move(descriptor);

@@ -69,7 +69,7 @@ std::string read_from(int fd, std::uint64_t offset, std::size_t limit) {
 }
 
 unique_fd open_no_follow(const fs::path& path) {
-  return unique_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  return unique_fd(open_state_file(path));
 }
 
 std::uint64_t size_of(int fd) {
@@ -97,7 +97,8 @@ int rank_of(std::string_view status, std::int64_t attempt) {
 }
 
 bool is_terminal(std::string_view status) {
-  return rank_of(status, 0) == 4;
+  const auto s = core::from_string<core::task_status>(status);
+  return s && core::is_terminal(*s);
 }
 
 int group_rank(std::string_view status) {
@@ -250,14 +251,12 @@ struct state_view::group_state {
     if (!md) {
       return damaged_reason.empty() ? "pending" : "damaged";
     }
-    std::string s(core::to_string(md->status));
-    if (!line_status.empty() && group_rank(line_status) >= group_rank(s)) {
-      s = line_status;
+    auto s = md->status;
+    if (const auto lines = core::from_string<core::group_status>(line_status);
+        lines && group_rank(line_status) >= group_rank(core::to_string(s))) {
+      s = *lines;
     }
-    if ((s == "running" || s == "pending") && !group_is_locked(dir)) {
-      return "interrupted";
-    }
-    return s;
+    return reported_status(s, dir);
   }
 
   [[nodiscard]] std::string group_phase() const {
@@ -608,14 +607,6 @@ void state_view::group_changed(const std::string& id, bool metadata, std::vector
     read_events(g);
   }
   publish(g, out);
-}
-
-void state_view::engine_gone(const std::string& id, std::vector<delta>& out) {
-  if (const auto it = groups_.find(id); it != groups_.end()) {
-    read_events(*it->second);
-    read_metadata(*it->second);
-    publish(*it->second, out);
-  }
 }
 
 void state_view::log_grew(const std::string& id, const std::string& file_name,

@@ -25,14 +25,9 @@ std::filesystem::path group_dir(const std::filesystem::path& state_dir, std::str
   return state_dir / "parallel_groups" / core::group_dir_name(group_id);
 }
 
-namespace {
-
-// Opens `path` for reading, never through a symlink.
 int open_state_file(const std::filesystem::path& path) {
   return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 }
-
-}  // namespace
 
 std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
                                         std::string_view group_id) {
@@ -110,7 +105,10 @@ std::string reported_status(const json::value& metadata, const std::filesystem::
 }
 
 std::string reported_status(const group_metadata& metadata, const std::filesystem::path& dir) {
-  const auto s = metadata.status;
+  return reported_status(metadata.status, dir);
+}
+
+std::string reported_status(core::group_status s, const std::filesystem::path& dir) {
   if ((s == core::group_status::running || s == core::group_status::pending) &&
       !group_is_locked(dir)) {
     return "interrupted";

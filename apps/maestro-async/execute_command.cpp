@@ -175,8 +175,6 @@ int run_execute(const common_options& common, const execute_options& options) {
     const bool configured = common.serve->empty();
     server.emplace(io, place.state_dir, configured ? config.serve.listen : *common.serve,
                    configured ? "serve.listen" : "--serve");
-    fmt::print(stderr, "maestro-async: serving {} on {}\n",
-               core::printable(place.state_dir.string()), server->url());
   }
 
   int signal_exit = 0;

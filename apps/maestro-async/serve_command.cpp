@@ -39,6 +39,11 @@ serving::serving(asio::io_context& io, const std::filesystem::path& state_dir,
                       "): " + ec.message());
   }
   impl_->server.start();
+  // The address, with the port a `:0` was given: what tests and scripts
+  // read.
+  fmt::print(stderr, "maestro-async: serving {} on {}\n", core::printable(state_dir.string()),
+             url());
+  (void)std::fflush(stderr);
 }
 
 serving::~serving() = default;
@@ -61,11 +66,6 @@ int run_serve(const common_options& common, const std::optional<std::string>& li
   asio::io_context io(1);
   serving server(io, state_dir, listen.value_or(config.serve.listen),
                  listen ? "--listen" : "serve.listen");
-  // The address, with the port a `:0` was given: what tests and scripts
-  // read.
-  fmt::print(stderr, "maestro-async: serving {} on {}\n", core::printable(state_dir.string()),
-             server.url());
-  (void)std::fflush(stderr);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) {

@@ -11,7 +11,8 @@ namespace maestro::app {
 /// `serve`'s server on a command's io_context (SPEC section 12): the
 /// state directory's view, kept current by inotify, over HTTP. Listening
 /// starts in the constructor, so that a bad address or a port in use is
-/// a `usage_error` (exit 2) before anything runs.
+/// a `usage_error` (exit 2) before anything runs; then it prints
+/// `maestro-async: serving DIR on URL` on stderr.
 class serving {
  public:
   /// `listen` is `ADDR:PORT`; `origin` names where it came from, for the

@@ -126,8 +126,7 @@ int display_rank(core::task_status s) {
 
 bool is_finished(std::string_view status) {
   const auto s = core::from_string<core::task_status>(status);
-  return s && *s != core::task_status::pending && *s != core::task_status::blocked &&
-         *s != core::task_status::queued && *s != core::task_status::running;
+  return s && core::is_terminal(*s);
 }
 
 // `2026-12-07T03:57:47.554Z` as `2026-12-07 03:57:47`; "-" when empty.

@@ -206,13 +206,17 @@ std::optional<sse_event> sse_client::until(const std::function<bool(const sse_ev
   }
 }
 
-int served_port(const std::string& text) {
-  const std::string marker = "http://127.0.0.1:";
-  const auto at = text.find(marker);
-  if (at == std::string::npos) {
-    return 0;
-  }
-  return std::atoi(text.c_str() + at + marker.size());
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof at;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &size);
+  const int port = ntohs(at.sin_port);
+  ::close(fd);
+  return port;
 }
 
 }  // namespace maestro::test

@@ -64,8 +64,7 @@ class sse_client {
   bool head_done_ = false;
 };
 
-/// The port in a `serving ... on http://127.0.0.1:PORT/` line of `text`;
-/// 0 when there is none.
-int served_port(const std::string& text);
+/// A port on 127.0.0.1 nobody listens on now (bound, read, let go).
+int free_port();
 
 }  // namespace maestro::test

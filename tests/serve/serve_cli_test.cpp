@@ -31,20 +31,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A port nobody listens on now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in at{};
-  at.sin_family = AF_INET;
-  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof at;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &size);
-  const int port = ntohs(at.sin_port);
-  ::close(fd);
-  return port;
-}
-
 bool answers(int port) {
   try {
     return http_get(port, "/api/groups").status == 200;

@@ -43,6 +43,12 @@ std::filesystem::path prepare_group_dir(const std::filesystem::path& state_dir,
                                           const std::filesystem::path& dir);
 [[nodiscard]] std::string reported_status(const group_metadata& metadata,
                                           const std::filesystem::path& dir);
+[[nodiscard]] std::string reported_status(core::group_status status,
+                                          const std::filesystem::path& dir);
+
+/// Opens a file of the state for reading, never through a symlink
+/// (close-on-exec, non-blocking); -1 with errno set when it cannot.
+[[nodiscard]] int open_state_file(const std::filesystem::path& path);
 
 /// True when an engine holds the group's lock, i.e. the group is running.
 [[nodiscard]] bool group_is_locked(const std::filesystem::path& dir);

@@ -55,8 +55,6 @@ class state_view {
   /// always the new lines of its `events.jsonl`). A group not seen before
   /// is read whole.
   void group_changed(const std::string& id, bool metadata, std::vector<delta>& out);
-  /// The group's engine may have ended: its status is looked at again.
-  void engine_gone(const std::string& id, std::vector<delta>& out);
   /// Reads what was appended to the group's log named `file_name` since
   /// the last call (at most the last 4 KiB of it).
   void log_grew(const std::string& id, const std::string& file_name, std::vector<delta>& out);
