@@ -16,6 +16,18 @@ namespace {
 constexpr std::uint32_t group_mask = inotify_watcher::default_mask | IN_MODIFY;
 constexpr std::uint32_t logs_mask =
     IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF;
+
+// `path` or its nearest ancestor that is a directory; empty when none is.
+fs::path deepest_existing(fs::path path) {
+  std::error_code ec;
+  while (!path.empty() && !fs::is_directory(path, ec)) {
+    if (path == path.parent_path()) {
+      return {};
+    }
+    path = path.parent_path();
+  }
+  return path.empty() ? fs::path(".") : path;
+}
 }  // namespace
 
 state_feed::state_feed(const asio::any_io_executor& executor, fs::path state_dir,
@@ -72,34 +84,38 @@ void state_feed::guarded(const std::function<void()>& step) {
 
 // Watches the deepest existing directory on the way to
 // `<state_dir>/parallel_groups`, and every group below it once it exists.
+// Each watch is put in place before the look it guards: a directory made
+// between a look and its watch would send no event, so the look that
+// follows the watch is what sees it.
 void state_feed::arm() {
   const auto groups = view_.groups_dir();
-  std::error_code ec;
-  if (fs::is_directory(groups, ec)) {
-    if (!watched_.contains(groups) && !watcher_->watch(groups)) {
-      watched_[groups] = {dir_kind::groups, ""};
-    }
-    view_.rescan(pending_);
-    // Every group directory, those without a metadata.json yet included.
-    for (const auto& id : group_ids(view_.state_dir())) {
-      watch_group(id);
-    }
-    watch_engines();
-    return;
-  }
-  // Not there yet: wait for the next component to appear.
-  auto dir = groups.parent_path();
-  while (!dir.empty() && !fs::is_directory(dir, ec)) {
-    if (dir == dir.parent_path()) {
+  for (;;) {
+    std::error_code ec;
+    if (fs::is_directory(groups, ec)) {
+      if (!watched_.contains(groups) && !watcher_->watch(groups)) {
+        watched_[groups] = {dir_kind::groups, ""};
+      }
+      // Every group directory, those without a metadata.json yet included,
+      // then what they hold.
+      for (const auto& id : group_ids(view_.state_dir())) {
+        watch_group(id);
+      }
+      view_.rescan(pending_);
+      watch_engines();
       return;
     }
-    dir = dir.parent_path();
-  }
-  if (dir.empty()) {
-    dir = ".";
-  }
-  if (!watched_.contains(dir) && !watcher_->watch(dir, IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF)) {
-    watched_[dir] = {dir_kind::ancestor, ""};
+    // Not there yet: wait for the next component to appear.
+    const auto dir = deepest_existing(groups.parent_path());
+    if (dir.empty()) {
+      return;
+    }
+    if (!watched_.contains(dir) &&
+        !watcher_->watch(dir, IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF)) {
+      watched_[dir] = {dir_kind::ancestor, ""};
+    }
+    if (deepest_existing(groups.parent_path()) == dir && !fs::is_directory(groups, ec)) {
+      return;  // nothing appeared before the watch was in place
+    }
   }
 }
 

@@ -235,8 +235,10 @@ BOOST_AUTO_TEST_CASE(the_page_follows_a_real_run_without_a_reload) {
   BOOST_TEST(b.evaluate("document.querySelectorAll('section.group').length") == 0);
 
   auto engine = start({"run", "-k", "--schedule", "graph"});
+  // What the server holds, for a failure's message.
+  const auto served = [&] { return http_get(port, "/api/groups").body; };
   BOOST_TEST_REQUIRE(b.until(status_of("slow") + " === 'running'"),
-                     "the page never showed slow running");
+                     "the page never showed slow running; the server has " << served());
   BOOST_TEST_REQUIRE(b.until(status_of("broken") + " === 'failed'"));
   // Failures first, with their error; the running task's pid and elapsed
   // time.
@@ -261,7 +263,7 @@ BOOST_AUTO_TEST_CASE(the_page_follows_a_real_run_without_a_reload) {
 
   // The same page, never reloaded, sees the task complete.
   BOOST_TEST_REQUIRE(b.until(status_of("slow") + " === 'completed'"),
-                     "the page never showed slow completed");
+                     "the page never showed slow completed; the server has " << served());
   BOOST_TEST(b.evaluate("window.__mark") == 42);
   BOOST_TEST(b.until(status_of("table") + " === 'completed'"));
   // The title's markup is text: no element was made of it, nothing ran.
