@@ -17,7 +17,8 @@ constexpr std::uint32_t group_mask = inotify_watcher::default_mask | IN_MODIFY;
 constexpr std::uint32_t logs_mask =
     IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF;
 
-// `path` or its nearest ancestor that is a directory; empty when none is.
+// `path` or its nearest ancestor that is a directory (`.` for a relative
+// path none of whose components exists yet); empty when none is.
 fs::path deepest_existing(fs::path path) {
   std::error_code ec;
   while (!path.empty() && !fs::is_directory(path, ec)) {
